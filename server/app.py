@@ -1,0 +1,44 @@
+"""The FastAPI application: ``create_app()`` loads the store once and mounts the routers."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from . import __version__
+from .config import Settings, get_settings
+from .routes import home
+from .store import OxigraphStore, open_store
+
+log = logging.getLogger(__name__)
+STATIC = Path(__file__).parent / "static"
+
+
+def create_app(settings: Settings | None = None, store: OxigraphStore | None = None) -> FastAPI:
+    """Build the app over ``store`` (default: the repository's graph, loaded now)."""
+    settings = settings or get_settings()
+    if store is None:
+        if settings.validate_on_start:
+            from .validation import validate
+
+            report = validate(settings)
+            if not report.conforms:
+                first = report.violations[0]
+                raise RuntimeError(
+                    f"data fails SHACL validation ({first.focus}: {first.message}); "
+                    "run `romagraph validate` or set ROMAGRAPH_VALIDATE_ON_START=false"
+                )
+        store = open_store(settings)
+    app = FastAPI(
+        title="romagraph",
+        version=__version__,
+        description="Linked data on who does what in Latvia's Roma-integration policy.",
+    )
+    app.state.settings = settings
+    app.state.store = store
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.include_router(home.router)
+    return app

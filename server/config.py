@@ -1,0 +1,57 @@
+"""All settings in one place; each one can be set by a ROMAGRAPH_* environment variable."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# The base the Turtle in data/ and ontology/ is written against. A deployment under another
+# base sets ROMAGRAPH_BASE_IRI and the loader rewrites IRIs as it reads the files.
+CANONICAL_BASE = "https://w3id.org/romagraph/"
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Settings of the server and the command-line tool."""
+
+    model_config = SettingsConfigDict(env_prefix="ROMAGRAPH_", extra="ignore")
+
+    base_iri: str = Field(CANONICAL_BASE, description="Base of every IRI the graph mints.")
+    root: Path = Field(REPO_ROOT, description="Folder holding ontology/, data/, shapes/, queries/.")
+    store: str = Field("memory:", description="Store URL: memory: (embedded, loaded from root).")
+    host: str = Field("127.0.0.1", description="Address the server binds to.")
+    port: int = Field(8000, description="Port the server listens on.")
+    default_lang: str = Field("en", description="Interface language when none is asked for.")
+    query_timeout: float = Field(5.0, description="Seconds a SPARQL query may run.")
+    max_rows: int = Field(10000, description="Most result rows /sparql returns.")
+    max_query_bytes: int = Field(100_000, description="Largest SPARQL query accepted.")
+    query_workers: int = Field(2, description="Worker processes that evaluate /sparql queries.")
+    validate_on_start: bool = Field(
+        True, description="Validate data with SHACL before serving; refuse to start when invalid."
+    )
+    log_level: str = Field("info", description="Logging level.")
+
+    @property
+    def ontology_dir(self) -> Path:
+        return self.root / "ontology"
+
+    @property
+    def data_dir(self) -> Path:
+        return self.root / "data"
+
+    @property
+    def shapes_dir(self) -> Path:
+        return self.root / "shapes"
+
+    @property
+    def queries_dir(self) -> Path:
+        return self.root / "queries"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
