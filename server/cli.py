@@ -195,6 +195,43 @@ def serve(
     )
 
 
+class ExportFormat(str, Enum):
+    ttl = "ttl"
+    nt = "nt"
+    nq = "nq"
+    trig = "trig"
+    jsonld = "jsonld"
+    rdfxml = "rdfxml"
+    csv = "csv"
+    all = "all"
+
+
+@app.command()
+def export(
+    fmt: Annotated[ExportFormat, typer.Option("--format", help="Dump format, or all.")] = ExportFormat.ttl,
+    out: Annotated[Path, typer.Option("--out", help="Folder to write into.")] = Path("export"),
+    gzip_: Annotated[bool, typer.Option("--gzip", help="Also write .gz variants.")] = False,
+) -> None:
+    """Export the whole dataset (ontology, code lists, data, description) as RDF dumps or CSV."""
+    from tqdm import tqdm
+
+    from .export import DUMPS, write_csv, write_dump
+
+    settings = _settings()
+    try:
+        store = open_store(settings)
+    except DataError as e:
+        raise _fail(f"syntax error: {e}", 1) from e
+    keys = list(DUMPS) + ["csv"] if fmt is ExportFormat.all else [fmt.value]
+    for key in tqdm(keys, desc="export", unit="format", disable=len(keys) == 1):
+        if key == "csv":
+            for p in write_csv(store, settings, out / "csv"):
+                typer.echo(str(p))
+            continue
+        for compress in ([False, True] if gzip_ else [False]):
+            typer.echo(str(write_dump(store, settings, key, out, compress)))
+
+
 @app.command()
 def fmt(
     check: Annotated[bool, typer.Option(help="Only report files that are not normalised.")] = False,
