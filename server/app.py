@@ -10,7 +10,7 @@ from fastapi.staticfiles import StaticFiles
 
 from . import __version__
 from .config import Settings, get_settings
-from .routes import dataset, home
+from .routes import analyses, dataset, home
 from .store import OxigraphStore, open_store
 
 log = logging.getLogger(__name__)
@@ -42,4 +42,5 @@ def create_app(settings: Settings | None = None, store: OxigraphStore | None = N
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(home.router)
     app.include_router(dataset.router)
+    app.include_router(analyses.router)
     return app

@@ -1,0 +1,276 @@
+"""The page catalogue: labels, types, dates, facets and citations of every resource, read from
+the store once at start-up so that pages, lists and search never scan the graph per request."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import pyoxigraph as ox
+
+from ..store import Store
+from . import access, vocab
+
+log = logging.getLogger(__name__)
+
+# Class → category (colour, icon, grouping), most specific first; the first class a resource
+# has decides its primary type.
+CATEGORIES: tuple[tuple[str, str], ...] = (
+    ("rg:PlanGoal", "plan"), ("rg:PlanTask", "plan"), ("rg:SpecificObjective", "plan"),
+    ("rg:ProgrammeMeasure", "plan"), ("rg:PlanItem", "plan"),
+    ("rg:Plan", "document"), ("eli:LegalResource", "document"), ("rg:PolicyDocument", "document"),
+    ("rg:ConsultativeBody", "org"), ("schema:NGO", "org"), ("rg:InternationalBody", "org"),
+    ("schema:Corporation", "org"), ("cv:PublicOrganisation", "org"), ("org:Organization", "org"),
+    ("foaf:Person", "person"), ("schema:Project", "project"), ("schema:Event", "event"),
+    ("dct:Location", "place"), ("rg:FundingProgramme", "programme"), ("qb:DataSet", "dataset"),
+    ("org:Post", "qualified"), ("org:Membership", "qualified"), ("cv:Participation", "qualified"),
+    ("schema:MonetaryGrant", "qualified"), ("rg:ReportedResult", "qualified"),
+    ("rg:SourceDocument", "source"), ("rg:SourceSection", "source"), ("rg:Citation", "source"),
+    ("qb:Observation", "observation"), ("qb:DataStructureDefinition", "dataset"),
+    ("skos:ConceptScheme", "concept"), ("skos:Concept", "concept"),
+    ("owl:Ontology", "ontology"), ("owl:Class", "ontology"), ("owl:ObjectProperty", "ontology"),
+    ("owl:DatatypeProperty", "ontology"), ("foaf:Document", "document"),
+)
+# The classes the home page counts and the browse page offers, in display order.
+MAIN_CLASSES: tuple[str, ...] = (
+    "org:Organization", "foaf:Person", "schema:Project", "schema:Event", "rg:PlanItem",
+    "rg:Plan", "eli:LegalResource", "rg:PolicyDocument", "rg:FundingProgramme", "dct:Location",
+    "qb:DataSet", "schema:MonetaryGrant", "org:Membership", "org:Post", "cv:Participation",
+    "rg:ReportedResult", "rg:SourceSection", "rg:Citation", "qb:Observation",
+)
+# Qualified (n-ary) relation nodes that pages show flattened.
+QUALIFIED: tuple[str, ...] = (
+    "cv:Participation", "org:Membership", "org:Post", "schema:MonetaryGrant", "rg:ReportedResult",
+)
+
+DATE_KEYS = {
+    "schema:startDate": "start", "schema:endDate": "end", "schema:validFrom": "from",
+    "schema:validUntil": "until", "dct:issued": "issued",
+}
+
+
+@dataclass(frozen=True)
+class Citation:
+    iri: str
+    section: str
+    doc: str | None
+    footnote: str | None
+    quote: str | None
+
+
+@dataclass
+class Catalogue:
+    """What the pages need to know about every resource, read once."""
+
+    base: str
+    pref: dict[str, dict[str, str]] = field(default_factory=dict)  # iri → lang → label
+    alt: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # iri → [(lang, label)]
+    rdfs_label: dict[str, dict[str, str]] = field(default_factory=dict)
+    description: dict[str, dict[str, str]] = field(default_factory=dict)
+    types: dict[str, tuple[str, ...]] = field(default_factory=dict)  # direct types
+    supers: dict[str, frozenset[str]] = field(default_factory=dict)  # class → superclasses
+    members: dict[str, list[str]] = field(default_factory=dict)  # class (with supers) → iris
+    dates: dict[str, dict[str, ox.Literal]] = field(default_factory=dict)
+    themes: dict[str, tuple[str, ...]] = field(default_factory=dict)  # dct:subject
+    places: dict[str, tuple[str, ...]] = field(default_factory=dict)  # dct:spatial
+    kinds: dict[str, tuple[str, ...]] = field(default_factory=dict)  # org:classification, dct:type
+    notation: dict[str, str] = field(default_factory=dict)
+    citations: dict[str, Citation] = field(default_factory=dict)
+    derived: dict[str, tuple[str, ...]] = field(default_factory=dict)  # iri → citations
+    cited: dict[str, list[str]] = field(default_factory=dict)  # citation → iris derived from it
+    primary: dict[str, str] = field(default_factory=dict)  # iri → primary type
+    category_of: dict[str, str] = field(default_factory=dict)
+    triples: int = 0
+
+    # ------------------------------------------------------------------ building
+
+    @classmethod
+    def build(cls, store: Store, base: str) -> Catalogue:
+        started = time.perf_counter()
+        cat = cls(base=base, triples=len(store))
+        cat._read_labels(store)
+        cat._read_types(store)
+        cat._read_facets(store)
+        cat._read_citations(store)
+        log.info(
+            "page catalogue: %d resources in %.2f s", len(cat.types), time.perf_counter() - started
+        )
+        return cat
+
+    def _read_labels(self, store: Store) -> None:
+        skos_pref, skos_alt = self.x("skos:prefLabel"), self.x("skos:altLabel")
+        rdfs_label = self.x("rdfs:label")
+        alt: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        for row in access.select(store, "catalogue_labels", self.base):
+            s, p, o = row["s"].value, row["p"].value, row["o"]
+            assert isinstance(o, ox.Literal)
+            lang = o.language or ""
+            if p == skos_pref:
+                self.pref.setdefault(s, {}).setdefault(lang, o.value)
+            elif p == skos_alt:
+                alt[s].append((lang, o.value))
+            elif p == rdfs_label:
+                self.rdfs_label.setdefault(s, {}).setdefault(lang, o.value)
+            else:  # descriptions, titles, definitions
+                self.description.setdefault(s, {}).setdefault(lang, o.value)
+        for s in alt:
+            alt[s].sort()
+        self.alt = dict(alt)
+
+    def _read_types(self, store: Store) -> None:
+        supers: dict[str, set[str]] = defaultdict(set)
+        for row in access.select(store, "catalogue_superclasses", self.base):
+            supers[row["class"].value].add(row["super"].value)
+        self.supers = {c: frozenset(s) for c, s in supers.items()}
+        types: dict[str, list[str]] = defaultdict(list)
+        for row in access.select(store, "catalogue_types", self.base):
+            types[row["s"].value].append(row["type"].value)
+        members: dict[str, list[str]] = defaultdict(list)
+        ranked = [(self.x(c), cat) for c, cat in CATEGORIES]
+        for s, ts in types.items():
+            self.types[s] = tuple(sorted(ts))
+            closure = self.closure(ts)
+            for c in closure:
+                members[c].append(s)
+            for c, category in ranked:
+                if c in closure:
+                    self.primary[s] = c
+                    self.category_of[s] = category
+                    break
+            else:
+                self.primary[s] = self.types[s][0]
+                self.category_of[s] = "other"
+        self.members = dict(members)
+
+    def _read_facets(self, store: Store) -> None:
+        subject, spatial = self.x("dct:subject"), self.x("dct:spatial")
+        kinds = {self.x("org:classification"), self.x("dct:type")}
+        notation = self.x("skos:notation")
+        date_keys = {self.x(k): v for k, v in DATE_KEYS.items()}
+        themes: dict[str, list[str]] = defaultdict(list)
+        places: dict[str, list[str]] = defaultdict(list)
+        kind: dict[str, list[str]] = defaultdict(list)
+        for row in access.select(store, "catalogue_facets", self.base):
+            s, p, o = row["s"].value, row["p"].value, row["o"]
+            if p in date_keys and isinstance(o, ox.Literal):
+                self.dates.setdefault(s, {}).setdefault(date_keys[p], o)
+            elif p == notation and isinstance(o, ox.Literal):
+                self.notation.setdefault(s, o.value)
+            elif isinstance(o, ox.NamedNode):
+                if p == subject:
+                    themes[s].append(o.value)
+                elif p == spatial:
+                    places[s].append(o.value)
+                elif p in kinds:
+                    kind[s].append(o.value)
+        self.themes = {k: tuple(sorted(v)) for k, v in themes.items()}
+        self.places = {k: tuple(sorted(v)) for k, v in places.items()}
+        self.kinds = {k: tuple(sorted(v)) for k, v in kind.items()}
+
+    def _read_citations(self, store: Store) -> None:
+        for row in access.select(store, "catalogue_citations", self.base):
+            c = row["citation"].value
+            if c in self.citations:
+                continue
+            doc = row.get("doc")
+            fn, quote = row.get("footnote"), row.get("quote")
+            self.citations[c] = Citation(
+                c, row["section"].value, doc.value if doc else None,
+                fn.value if fn else None, quote.value if quote else None,
+            )
+        derived: dict[str, list[str]] = defaultdict(list)
+        cited: dict[str, list[str]] = defaultdict(list)
+        for row in access.select(store, "catalogue_derivations", self.base):
+            s, c = row["s"].value, row["citation"].value
+            derived[s].append(c)
+            cited[c].append(s)
+        self.derived = {k: tuple(sorted(v)) for k, v in derived.items()}
+        self.cited = dict(cited)
+
+    # ------------------------------------------------------------------ reading
+
+    def x(self, curie: str) -> str:
+        """Expand a CURIE (``rg:`` under this deployment's base)."""
+        return vocab.expand(curie, self.base)
+
+    def closure(self, types: tuple[str, ...] | list[str]) -> set[str]:
+        out = set(types)
+        for t in types:
+            out |= self.supers.get(t, frozenset())
+        return out
+
+    def is_a(self, iri: str, curie_or_iri: str) -> bool:
+        cls = self.x(curie_or_iri) if ":" in curie_or_iri and "://" not in curie_or_iri else curie_or_iri
+        return cls in self.closure(self.types.get(iri, ()))
+
+    def is_qualified(self, iri: str) -> bool:
+        closure = self.closure(self.types.get(iri, ()))
+        return any(self.x(q) in closure for q in QUALIFIED)
+
+    def known(self, iri: str) -> bool:
+        """True when the graph describes ``iri`` (it has a type or a label)."""
+        return iri in self.types or iri in self.pref or iri in self.rdfs_label
+
+    def label(self, iri: str, lang: str) -> str:
+        """The label in ``lang``, falling back lv → en → any language → the IRI."""
+        for table in (self.pref, self.rdfs_label):
+            labels = table.get(iri)
+            if labels:
+                return (
+                    labels.get(lang) or labels.get("lv") or labels.get("en")
+                    or next(iter(labels.values()))
+                )
+        wording = vocab.class_wording(iri, self.base)
+        if wording:
+            return wording.get(lang)
+        return self.short_iri(iri)
+
+    def has_label(self, iri: str) -> bool:
+        return iri in self.pref or iri in self.rdfs_label
+
+    def other_label(self, iri: str, lang: str) -> tuple[str, str] | None:
+        """The label in the other interface language, when it differs."""
+        labels = self.pref.get(iri) or self.rdfs_label.get(iri) or {}
+        other = "en" if lang == "lv" else "lv"
+        mine, theirs = self.label(iri, lang), labels.get(other)
+        return (other, theirs) if theirs and theirs != mine else None
+
+    def describe_text(self, iri: str, lang: str) -> str | None:
+        d = self.description.get(iri)
+        if not d:
+            return None
+        return d.get(lang) or d.get("en") or d.get("lv") or next(iter(d.values()))
+
+    def short_iri(self, iri: str) -> str:
+        if iri.startswith(self.base):
+            return iri[len(self.base):]
+        return vocab.curie(iri, self.base) or iri
+
+    def category(self, iri: str) -> str:
+        return self.category_of.get(iri, "other")
+
+    def year_span(self, iri: str) -> range | None:
+        d = self.dates.get(iri)
+        if not d:
+            return None
+        first = d.get("start") or d.get("from") or d.get("issued")
+        last = d.get("end") or d.get("until") or first
+        try:
+            y0, y1 = int(first.value[:4]), int(last.value[:4])  # type: ignore[union-attr]
+        except (AttributeError, ValueError):
+            return None
+        if y1 < y0 or y1 - y0 > 50:
+            y1 = y0
+        return range(y0, y1 + 1)
+
+    def sort_date(self, iri: str) -> str | None:
+        d = self.dates.get(iri)
+        if not d:
+            return None
+        lit = d.get("start") or d.get("from") or d.get("issued") or d.get("end")
+        return lit.value if lit else None
+
+    def count(self, curie: str) -> int:
+        return len(self.members.get(self.x(curie), ()))

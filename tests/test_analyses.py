@@ -1,0 +1,81 @@
+"""The analyses answer what the documents say: connections carry citations, the coverage matrix
+tells "the document says none" from "not mentioned", and changes compare the two documents."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from server.app import create_app
+from server.config import Settings
+from server.store import OxigraphStore
+
+ID = "https://w3id.org/romagraph/id/"
+
+
+@pytest.fixture(scope="module")
+def client(settings: Settings, store: OxigraphStore) -> TestClient:
+    return TestClient(create_app(settings, store))
+
+
+def test_ngo_reaches_coordinating_ministry_through_the_roma_council(client: TestClient) -> None:
+    # km2018 II-council: the Roma council is hosted by KM, and Roma NGOs are its members
+    # (fn 3: "romu NVO un NVO, kas darbojas romu integrācijas jomā").
+    council = ID + "org/romu-integracijas-politikas-istenosanas-konsultativa-padome"
+    members = client.get("/api/connections", params={"from": council, "to": ID + "org/kulturas-ministrija", "k": 1})
+    assert members.status_code == 200
+    ngo = ID + "org/romu-kulturas-centrs"
+    r = client.get("/api/connections", params={"from": ngo, "to": ID + "org/kulturas-ministrija", "k": 5})
+    assert r.status_code == 200
+    paths = r.json()["paths"]
+    assert paths, "no path between the NGO and the ministry"
+    via_council = [p for p in paths if any(s["to"] == council or s["from"] == council for s in p)]
+    assert via_council, [[s["to_label"] for s in p] for p in paths]
+    for step in via_council[0]:
+        assert any(rel["citations"] for rel in step["relations"]), step
+
+
+def test_connections_page_draws_the_path(client: TestClient) -> None:
+    r = client.get("/connections", params={"from": "Romu Kultūras centrs", "to": "Kultūras ministrija", "lang": "lv"})
+    assert r.status_code == 200
+    assert "<svg class=\"path-drawing\"" in r.text
+    assert "Kultūras ministrija" in r.text
+
+
+def test_unknown_end_is_a_404_in_the_api(client: TestClient) -> None:
+    r = client.get("/api/connections", params={"from": ID + "org/nope", "to": ID + "org/kulturas-ministrija"})
+    assert r.status_code == 404
+
+
+def test_coordination_ranks_the_ministry_of_culture_first(client: TestClient) -> None:
+    # Both documents name KM as the institution that makes and coordinates the policy.
+    data = client.get("/api/coordination").json()
+    assert data["ranking"][0]["iri"] == ID + "org/kulturas-ministrija"
+    assert data["communities"]
+    assert client.get("/coordination").status_code == 200
+
+
+def test_coverage_marks_health_as_document_says_none(client: TestClient) -> None:
+    # km2018 II-health: "Atsevišķi pasākumi, kas būtu konkrēti vērsti uz romu veselības stāvokļa
+    # veicināšanu vai veselības aprūpi, netiek īstenoti".
+    rows = {r["theme"].rsplit("/", 1)[-1]: r for r in client.get("/api/coverage").json()}
+    assert rows["health"]["status"] == "says-none"
+    assert rows["health"]["none_statements"][0]["quote"]
+    assert rows["education"]["status"] == "covered"
+    assert rows["education"]["projects"]
+    assert {"education", "employment", "health", "housing"} <= {k for k, r in rows.items() if r["eu_pillar"]}
+    html = client.get("/coverage").text
+    assert "the document says no targeted measure" in html
+
+
+def test_changes_compare_both_documents(client: TestClient) -> None:
+    data = client.get("/api/changes").json()
+    # iic2014 III-2 lists councils the 2018 report does not mention (the President's council).
+    assert any("prezident" in n for n in data["only_iic2014"])
+    assert any("latvijas-romu-platforma" in n for n in data["only_km2018"])
+    assert ID + "org/kulturas-ministrija" in data["both"]
+    unemployment = {(f["period"], f["value"]) for f in data["figures"]["unemployment"]}
+    assert ("2012", 799.0) in unemployment and ("2013", 658.0) in unemployment  # iic2014 I
+    pupils = {(f["period"], f["value"]) for f in data["figures"]["pupils"]}
+    assert ("2014/2015", 1018.0) in pupils  # iic2014 I
+    assert client.get("/changes").status_code == 200
