@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from ..queries import server_query
@@ -63,13 +62,8 @@ class Figure:
     doc: str
 
 
-# Datasets are matched to a topic by their English title; breakdown tables ("… by age") and
-# figures of the whole population ("All …") are left out so that only Roma totals compare.
-TOPICS = {
-    "unemployment": re.compile(r"^roma.*(registered )?unemployed(?!.*(joining|found|by ))", re.I),
-    "population": re.compile(r"^(persons of roma|permanent residents of roma|roma population|population)(?!.* by )", re.I),
-    "pupils": re.compile(r"^roma pupils(?!.* by )", re.I),
-}
+INDICATORS = "https://w3id.org/romagraph/def/indicator/"
+TOPICS = {"roma-population": "population", "registered-unemployed": "unemployment", "roma-pupils": "pupils"}
 
 
 def changes(store: OxigraphStore, base: str) -> dict[str, object]:
@@ -89,19 +83,15 @@ def changes(store: OxigraphStore, base: str) -> dict[str, object]:
             only_km.append(node)
         elif {iic, km} <= docs:
             both.append(node)
-    figures: dict[str, list[Figure]] = {t: [] for t in TOPICS}
+    figures: dict[str, list[Figure]] = {t: [] for t in TOPICS.values()}
     for r in store.select(server_query("figures_over_time")):
-        en = r["en"].value if "en" in r else ""
-        period = (r["period"].value if "period" in r else "") or (r["schoolYear"].value if "schoolYear" in r else "")
-        unit = r["unit"].value if "unit" in r else ""
-        if not period or unit.endswith("/percent"):
+        topic = TOPICS.get(r["indicator"].value.removeprefix(INDICATORS))
+        if topic is None or "period" not in r:
             continue
-        for topic, pattern in TOPICS.items():
-            if pattern.search(en):
-                figures[topic].append(Figure(r["dataset"].value, en, r["lv"].value if "lv" in r else "",
-                                             period, float(r["value"].value),
-                                             r["doc"].value if "doc" in r else ""))
-                break
+        figures[topic].append(Figure(
+            r["dataset"].value, r["en"].value if "en" in r else "", r["lv"].value if "lv" in r else "",
+            r["period"].value, float(r["value"].value), r["doc"].value if "doc" in r else "",
+        ))
     for fs in figures.values():
         fs.sort(key=lambda f: (f.period, f.dataset))
     return {"only_iic2014": sorted(only_iic), "only_km2018": sorted(only_km), "both": sorted(both),
