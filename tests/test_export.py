@@ -114,7 +114,7 @@ def test_csv_known_rows(csv_dir: Path) -> None:
     assert items[("nip-2019-2020", "1.3.3")]["kind"] == "PlanTask"
     resp = _rows(csv_dir, "responsibilities")
     assert any(r["subject"].endswith("/nip-2019-2020/1.3.3") and r["agent"].endswith("/kulturas-ministrija")
-               for r in resp)
+               and r["role"].endswith("/coordinator") for r in resp)
 
 
 def test_every_csv_table_is_documented(csv_dir: Path) -> None:

@@ -53,15 +53,16 @@ def api_connections(
     to: str = Query(..., max_length=2000, description="IRI of the other end"),
     k: int = Query(3, ge=1, le=5, description="How many paths at most"),
     max_len: int = Query(6, ge=1, le=8, description="Longest path, in steps"),
+    via: str | None = Query(None, max_length=2000, description="IRI the paths must pass through"),
 ) -> JSONResponse:
     """Up to k shortest paths over the actor–task–project–place network; every step carries its
     relation and the citations of the fact."""
     net = _network(request)
-    for iri in (from_, to):
-        if iri not in net.graph:
+    for iri in (from_, to, via):
+        if iri is not None and iri not in net.graph:
             raise HTTPException(404, f"not in the network: {iri}")
-    return JSONResponse({"from": from_, "to": to,
-                         "paths": _paths_json(net, connections(net, from_, to, k, max_len), lang)})
+    paths = connections(net, from_, to, k, max_len, via)
+    return JSONResponse({"from": from_, "to": to, "via": via, "paths": _paths_json(net, paths, lang)})
 
 
 @router.get("/connections", response_class=HTMLResponse, summary="Connections page")
@@ -69,17 +70,18 @@ def connections_page(
     request: Request, lang: LangDep,
     from_: str | None = Query(None, alias="from", max_length=2000),
     to: str | None = Query(None, max_length=2000),
+    via: str | None = Query(None, max_length=2000),
 ) -> HTMLResponse:
     """How two resources are connected, each step with its relation and source."""
     net = _network(request)
     paths = []
     error = None
-    from_, to = _resolve(net, from_, lang), _resolve(net, to, lang)
+    from_, to, via = _resolve(net, from_, lang), _resolve(net, to, lang), _resolve(net, via, lang)
     if from_ and to:
-        if from_ not in net.graph or to not in net.graph:
+        if from_ not in net.graph or to not in net.graph or (via and via not in net.graph):
             error = "not-in-network"
         else:
-            paths = _paths_json(net, connections(net, from_, to), lang)
+            paths = _paths_json(net, connections(net, from_, to, via=via), lang)
             if not paths:
                 error = "no-path"
     ends = {"from": (from_, net.label(from_, lang) if from_ else ""),

@@ -100,23 +100,45 @@ class Step:
     relations: list[Relation]
 
 
-def connections(net: Network, a: str, b: str, k: int = 3, max_len: int = 6) -> list[list[Step]]:
-    """Up to ``k`` shortest simple paths of at most ``max_len`` steps between two resources."""
+def connections(
+    net: Network, a: str, b: str, k: int = 3, max_len: int = 6, via: str | None = None
+) -> list[list[Step]]:
+    """Up to ``k`` shortest simple paths of at most ``max_len`` steps between two resources;
+    with ``via``, the shortest paths that pass through that resource (a council, say)."""
+    if via:
+        if via in (a, b):
+            return connections(net, a, b, k, max_len)
+        firsts = _node_paths(net, a, b=via, k=k, max_len=max_len, avoid=b)
+        seconds = _node_paths(net, via, b=b, k=k, max_len=max_len, avoid=a)
+        joined = [p + q[1:] for p in firsts for q in seconds
+                  if len(p) + len(q) - 2 <= max_len and not set(p[:-1]) & set(q[1:])]
+        joined.sort(key=len)
+        return [_steps(net, p) for p in joined[:k]]
+    return [_steps(net, p) for p in _node_paths(net, a, b, k, max_len)]
+
+
+def _node_paths(
+    net: Network, a: str, b: str, k: int, max_len: int, avoid: str | None = None
+) -> list[list[str]]:
     if a not in net.graph or b not in net.graph or a == b:
         return []
-    paths: list[list[Step]] = []
+    graph = net.graph if avoid is None or avoid not in net.graph else nx.restricted_view(net.graph, [avoid], [])
+    found: list[list[str]] = []
     try:
-        for path in islice(nx.shortest_simple_paths(net.graph, a, b), k):
+        for path in islice(nx.shortest_simple_paths(graph, a, b), k):
             if len(path) - 1 > max_len:
                 break
-            steps = []
-            for x, y in zip(path, path[1:], strict=False):
-                rels = list(net.graph.get_edge_data(x, y)["relations"].values())
-                steps.append(Step(x, y, rels))
-            paths.append(steps)
+            found.append(path)
     except nx.NetworkXNoPath:
         return []
-    return paths
+    return found
+
+
+def _steps(net: Network, path: list[str]) -> list[Step]:
+    return [
+        Step(x, y, list(net.graph.get_edge_data(x, y)["relations"].values()))
+        for x, y in zip(path, path[1:], strict=False)
+    ]
 
 
 ORG_ACTIVITY_KINDS = {"project", "event", "plan item", "organisation", "document", "programme"}
