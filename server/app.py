@@ -11,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from . import __version__
 from .config import Settings, get_settings
 from .routes import analyses, dataset, home
+from .routes import sparql as sparql_routes
 from .store import OxigraphStore, open_store
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,7 @@ def create_app(settings: Settings | None = None, store: OxigraphStore | None = N
         title="romagraph",
         version=__version__,
         description="Linked data on who does what in Latvia's Roma-integration policy.",
+        lifespan=sparql_routes.lifespan,  # starts and stops the SPARQL query workers
     )
     app.state.settings = settings
     app.state.store = store
@@ -43,4 +45,5 @@ def create_app(settings: Settings | None = None, store: OxigraphStore | None = N
     app.include_router(home.router)
     app.include_router(dataset.router)
     app.include_router(analyses.router)
+    app.include_router(sparql_routes.router)
     return app

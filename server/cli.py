@@ -47,7 +47,9 @@ def validate(
     paths: Annotated[
         list[Path] | None, typer.Argument(help="Data files or folders (default: all of data/).")
     ] = None,
-    fmt: Annotated[ReportFormat, typer.Option("--format", help="Report format.")] = ReportFormat.text,
+    fmt: Annotated[
+        ReportFormat, typer.Option("--format", help="Report format.")
+    ] = ReportFormat.text,
 ) -> None:
     """Validate ontology + data against the SHACL shapes; exit 1 on violations."""
     from .validation import validate as run_validation
@@ -85,7 +87,9 @@ class TableFormat(str, Enum):
 @app.command()
 def query(
     file: Annotated[str, typer.Argument(help="A .rq file, a name from queries/, or - for stdin.")],
-    fmt: Annotated[TableFormat, typer.Option("--format", help="Output format.")] = TableFormat.table,
+    fmt: Annotated[
+        TableFormat, typer.Option("--format", help="Output format.")
+    ] = TableFormat.table,
 ) -> None:
     """Run a SPARQL query against the bundled graph and print the result."""
     import pyoxigraph as ox
@@ -108,8 +112,10 @@ def query(
     except DataError as e:
         raise _fail(f"syntax error: {e}", 1) from e
     try:
-        result = store.raw_query(text, prefixes=None) if "PREFIX" in text.upper() else store.raw_query(
-            sparql_prologue(settings.base_iri) + text
+        result = (
+            store.raw_query(text, prefixes=None)
+            if "PREFIX" in text.upper()
+            else store.raw_query(sparql_prologue(settings.base_iri) + text)
         )
     except SyntaxError as e:
         raise _fail(f"query syntax error: {e}", 1) from e
@@ -122,10 +128,16 @@ def query(
     names = [v.value for v in result.variables]
     rows = [[row[n] for n in names] for row in result]
     if fmt is TableFormat.json:
-        typer.echo(json.dumps(
-            [{n: term_text(t) for n, t in zip(names, r, strict=True) if t is not None} for r in rows],
-            ensure_ascii=False, indent=2,
-        ))
+        typer.echo(
+            json.dumps(
+                [
+                    {n: term_text(t) for n, t in zip(names, r, strict=True) if t is not None}
+                    for r in rows
+                ],
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
     elif fmt in (TableFormat.csv, TableFormat.tsv):
         buf = io.StringIO()
         w = csv.writer(buf, delimiter="," if fmt is TableFormat.csv else "\t", lineterminator="\n")
@@ -179,10 +191,14 @@ def serve(
             raise _fail(f"refusing to serve: syntax error: {e}", 1) from e
         if not report.conforms:
             for v in report.violations[:20]:
-                typer.echo(f"{v.severity}: {v.focus} {v.path or ''}: {v.message} [{', '.join(v.files)}]", err=True)
+                typer.echo(
+                    f"{v.severity}: {v.focus} {v.path or ''}: {v.message} [{', '.join(v.files)}]",
+                    err=True,
+                )
             raise _fail(
                 "refusing to serve: the data fails SHACL validation "
-                "(run `romagraph validate`, or pass --serve-invalid)", 1
+                "(run `romagraph validate`, or pass --serve-invalid)",
+                1,
             )
         os.environ["ROMAGRAPH_VALIDATE_ON_START"] = "false"  # done once here, not per worker
     uvicorn.run(
@@ -208,7 +224,9 @@ class ExportFormat(str, Enum):
 
 @app.command()
 def export(
-    fmt: Annotated[ExportFormat, typer.Option("--format", help="Dump format, or all.")] = ExportFormat.ttl,
+    fmt: Annotated[
+        ExportFormat, typer.Option("--format", help="Dump format, or all.")
+    ] = ExportFormat.ttl,
     out: Annotated[Path, typer.Option("--out", help="Folder to write into.")] = Path("export"),
     gzip_: Annotated[bool, typer.Option("--gzip", help="Also write .gz variants.")] = False,
 ) -> None:
@@ -228,7 +246,7 @@ def export(
             for p in write_csv(store, settings, out / "csv"):
                 typer.echo(str(p))
             continue
-        for compress in ([False, True] if gzip_ else [False]):
+        for compress in [False, True] if gzip_ else [False]:
             typer.echo(str(write_dump(store, settings, key, out, compress)))
 
 

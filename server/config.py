@@ -33,7 +33,9 @@ class Settings(BaseSettings):
     validate_on_start: bool = Field(
         True, description="Validate data with SHACL before serving; refuse to start when invalid."
     )
-    export_dir: Path = Field(REPO_ROOT / "export", description="Folder the /export/ dumps are cached in.")
+    export_dir: Path = Field(
+        REPO_ROOT / "export", description="Folder the /export/ dumps are cached in."
+    )
     log_level: str = Field("info", description="Logging level.")
 
     @property

@@ -112,7 +112,7 @@ def negotiate(
         raise NotAcceptable(offered)
     ranges = parse_accept(accept)
     best: tuple[float, int, int, Format] | None = None
-    for rng, q, pos in ranges:
+    for rng, q, _pos in ranges:
         if q <= 0:
             continue
         for idx, f in enumerate(offered):

@@ -66,7 +66,9 @@ class _AtomicFile:
         fd, self.tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.")
         raw = os.fdopen(fd, "wb")
         self.raw = raw
-        self.handle: IO[bytes] = gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) if self.compress else raw  # type: ignore[assignment]
+        self.handle: IO[bytes] = (
+            gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) if self.compress else raw
+        )  # type: ignore[assignment]
         return self.handle
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
@@ -91,35 +93,55 @@ def description_quads(
     base = settings.base_iri
     n = ox.NamedNode
     lit = ox.Literal
-    XSD = "http://www.w3.org/2001/XMLSchema#"
+    xsd = "http://www.w3.org/2001/XMLSchema#"
     g = graph_iri(settings, "dataset")
     ds = n(f"{base}data/romagraph")
-    P = {k: v for k, v in PREFIXES.items()}
+    prefixes = dict(PREFIXES)
     out: list[ox.Quad] = []
 
     def add(s: ox.NamedNode, p: str, o: ox.NamedNode | ox.Literal) -> None:
         prefix, local = p.split(":", 1)
-        out.append(ox.Quad(s, n(P[prefix] + local), o, g))
+        out.append(ox.Quad(s, n(prefixes[prefix] + local), o, g))
 
     def integer(v: int) -> ox.Literal:
-        return lit(str(v), datatype=n(XSD + "integer"))
+        return lit(str(v), datatype=n(xsd + "integer"))
 
-    add(ds, "rdf:type", n(P["dcat"] + "Dataset"))
-    add(ds, "rdf:type", n(P["void"] + "Dataset"))
-    add(ds, "dct:title", lit("romagraph: kas ko dara Latvijas romu integrācijas politikā", language="lv"))
-    add(ds, "dct:title", lit("romagraph: who does what in Latvia's Roma-integration policy", language="en"))
-    add(ds, "dct:description", lit(
-        "Saistīto datu grafs par Latvijas romu integrācijas politikas dalībniekiem, dokumentiem, "
-        "plāniem, projektiem, pasākumiem un statistiku, ar atsaucēm uz avotiem.", language="lv"))
-    add(ds, "dct:description", lit(
-        "A linked-data graph of the actors, documents, plans and tasks, projects, events and "
-        "statistics of Latvia's Roma-integration policy, every fact cited to its source.", language="en"))
+    add(ds, "rdf:type", n(prefixes["dcat"] + "Dataset"))
+    add(ds, "rdf:type", n(prefixes["void"] + "Dataset"))
+    add(
+        ds,
+        "dct:title",
+        lit("romagraph: kas ko dara Latvijas romu integrācijas politikā", language="lv"),
+    )
+    add(
+        ds,
+        "dct:title",
+        lit("romagraph: who does what in Latvia's Roma-integration policy", language="en"),
+    )
+    add(
+        ds,
+        "dct:description",
+        lit(
+            "Saistīto datu grafs par Latvijas romu integrācijas politikas dalībniekiem, dokumentiem, "
+            "plāniem, projektiem, pasākumiem un statistiku, ar atsaucēm uz avotiem.",
+            language="lv",
+        ),
+    )
+    add(
+        ds,
+        "dct:description",
+        lit(
+            "A linked-data graph of the actors, documents, plans and tasks, projects, events and "
+            "statistics of Latvia's Roma-integration policy, every fact cited to its source.",
+            language="en",
+        ),
+    )
     add(ds, "dct:publisher", n(f"{base}id/org/romagraph"))
     add(ds, "dct:license", n("https://creativecommons.org/licenses/by/4.0/"))
     add(ds, "dct:language", n("http://publications.europa.eu/resource/authority/language/LAV"))
     add(ds, "dct:language", n("http://publications.europa.eu/resource/authority/language/ENG"))
     add(ds, "dct:spatial", n("http://publications.europa.eu/resource/authority/country/LVA"))
-    add(ds, "dct:issued", lit(DATASET_DATE.isoformat(), datatype=n(XSD + "date")))
+    add(ds, "dct:issued", lit(DATASET_DATE.isoformat(), datatype=n(xsd + "date")))
     add(ds, "dcat:version", lit(DATASET_VERSION))
     add(ds, "owl:versionInfo", lit(DATASET_VERSION))
     add(ds, "dct:source", n(f"{base}id/source/iic2014"))
@@ -134,12 +156,12 @@ def description_quads(
     entities = store.select(server_query("void_entities"), {"base": lit(f"{base}id/")})[0]
     add(ds, "void:entities", integer(int(entities["entities"].value)))
     for vocab in ("org", "skos", "dct", "prov", "oa", "schema", "eli", "cv", "qb", "foaf", "rg"):
-        add(ds, "void:vocabulary", n(P[vocab]))
+        add(ds, "void:vocabulary", n(prefixes[vocab]))
     for row in store.select(server_query("void_examples")):
         add(ds, "void:exampleResource", n(row["example"].value))
 
     service = n(f"{base}sparql#service")
-    add(service, "rdf:type", n(P["dcat"] + "DataService"))
+    add(service, "rdf:type", n(prefixes["dcat"] + "DataService"))
     add(service, "dct:title", lit("romagraph SPARQL endpoint", language="en"))
     add(service, "dct:title", lit("romagraph SPARQL galapunkts", language="lv"))
     add(service, "dcat:endpointURL", n(f"{base}sparql"))
@@ -151,15 +173,21 @@ def description_quads(
         dist = n(f"{base}data/romagraph/{d.filename}")
         add(ds, "dcat:distribution", dist)
         add(ds, "void:dataDump", n(f"{base}export/{d.filename}"))
-        add(dist, "rdf:type", n(P["dcat"] + "Distribution"))
+        add(dist, "rdf:type", n(prefixes["dcat"] + "Distribution"))
         add(dist, "dct:title", lit(f"romagraph ({d.key})", language="en"))
         add(dist, "dct:title", lit(f"romagraph ({d.key})", language="lv"))
         add(dist, "dcat:downloadURL", n(f"{base}export/{d.filename}"))
         add(dist, "dcat:accessURL", n(f"{base}export/"))
-        add(dist, "dcat:mediaType", n(f"http://www.iana.org/assignments/media-types/{d.media_type}"))
+        add(
+            dist, "dcat:mediaType", n(f"http://www.iana.org/assignments/media-types/{d.media_type}")
+        )
         add(dist, "dct:license", n("https://creativecommons.org/licenses/by/4.0/"))
         if sizes and d.filename in sizes:
-            add(dist, "dcat:byteSize", lit(str(sizes[d.filename]), datatype=n(XSD + "nonNegativeInteger")))
+            add(
+                dist,
+                "dcat:byteSize",
+                lit(str(sizes[d.filename]), datatype=n(xsd + "nonNegativeInteger")),
+            )
 
     for row in store.select(server_query("void_class_partitions")):
         cls = row["class"]
@@ -204,9 +232,11 @@ def write_dump(
     d = DUMPS[key]
     description = description_quads(store, settings)
     path = out_dir / (d.filename + (".gz" if compress else ""))
-    prefixes = {k: v for k, v in PREFIXES.items()} if d.fmt in (
-        ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG, ox.RdfFormat.RDF_XML
-    ) else None
+    prefixes = (
+        {k: v for k, v in PREFIXES.items()}
+        if d.fmt in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG, ox.RdfFormat.RDF_XML)
+        else None
+    )
     with _AtomicFile(path, compress) as f:
         if d.quads:
             ox.serialize(_quads(store, description), f, d.fmt, prefixes=prefixes)
@@ -246,17 +276,24 @@ def write_csv(store: OxigraphStore, settings: Settings, out_dir: Path) -> list[P
             raise
         written.append(path)
         docs = _column_docs(q.description)
-        tables.append({
-            "url": path.name,
-            "dc:title": q.title,
-            "dc:description": q.description.splitlines()[0] if q.description else q.title,
-            "tableSchema": {
-                "columns": [
-                    {"name": c, "titles": c, "dc:description": docs.get(c, ""), "datatype": "string"}
-                    for c in columns
-                ],
-            },
-        })
+        tables.append(
+            {
+                "url": path.name,
+                "dc:title": q.title,
+                "dc:description": q.description.splitlines()[0] if q.description else q.title,
+                "tableSchema": {
+                    "columns": [
+                        {
+                            "name": c,
+                            "titles": c,
+                            "dc:description": docs.get(c, ""),
+                            "datatype": "string",
+                        }
+                        for c in columns
+                    ],
+                },
+            }
+        )
     meta = {
         "@context": "http://www.w3.org/ns/csvw",
         "dc:title": "romagraph tables",

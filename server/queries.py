@@ -23,7 +23,9 @@ class NamedQuery:
 
     @property
     def kind(self) -> str:
-        m = re.search(r"^\s*(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", _strip_prologue(self.text), re.I | re.M)
+        m = re.search(
+            r"^\s*(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", _strip_prologue(self.text), re.I | re.M
+        )
         return m.group(1).upper() if m else "SELECT"
 
 

@@ -73,17 +73,12 @@ class OxigraphStore:
     ) -> list[dict[str, Term]]:
         result = self.raw_query(query, substitutions=_subs(bindings))
         names = [v.value for v in result.variables]
-        return [
-            {n: row[n] for n in names if row[n] is not None}
-            for row in result
-        ]
+        return [{n: row[n] for n in names if row[n] is not None} for row in result]
 
     def ask(self, query: str, bindings: Mapping[str, Term] | None = None) -> bool:
         return bool(self.raw_query(query, substitutions=_subs(bindings)))
 
-    def construct(
-        self, query: str, bindings: Mapping[str, Term] | None = None
-    ) -> list[ox.Triple]:
+    def construct(self, query: str, bindings: Mapping[str, Term] | None = None) -> list[ox.Triple]:
         return list(self.raw_query(query, substitutions=_subs(bindings)))
 
     def quads(self, graph: str | None = None) -> Iterator[ox.Quad]:
@@ -122,6 +117,8 @@ def open_store(settings: Settings, paths: list[Path] | None = None) -> OxigraphS
     inner = load_files(files, settings.base_iri)
     log.info(
         "loaded %d quads from %d files in %.2f s",
-        len(inner), len(files), time.perf_counter() - started,
+        len(inner),
+        len(files),
+        time.perf_counter() - started,
     )
     return OxigraphStore(inner=inner, files=files)

@@ -18,5 +18,7 @@ def term_text(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple | None)
     if isinstance(term, ox.BlankNode):
         return f"_:{term.value}"
     if isinstance(term, ox.Triple):
-        return f"<< {term_text(term.subject)} {term_text(term.predicate)} {term_text(term.object)} >>"
+        return (
+            f"<< {term_text(term.subject)} {term_text(term.predicate)} {term_text(term.object)} >>"
+        )
     return term.value

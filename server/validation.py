@@ -101,7 +101,8 @@ def validate(settings: Settings, paths: list[Path] | None = None) -> Report:
                 shape=str(results.value(r, SH.sourceShape) or "") or None,
                 files=sorted(
                     str(Path(p).resolve().relative_to(settings.root.resolve()))
-                    if Path(p).resolve().is_relative_to(settings.root.resolve()) else p
+                    if Path(p).resolve().is_relative_to(settings.root.resolve())
+                    else p
                     for p in origin.get(str(focus), set())
                 ),
             )

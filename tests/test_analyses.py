@@ -33,21 +33,29 @@ def test_ngo_reaches_coordinating_ministry_through_the_roma_council(client: Test
     for step in path:
         assert step["relations"], step
         assert all(rel["citations"] for rel in step["relations"]), step
-        assert all(c["quote"] and c["section"].startswith(ID + "source/") for rel in step["relations"]
-                   for c in rel["citations"])
+        assert all(
+            c["quote"] and c["section"].startswith(ID + "source/")
+            for rel in step["relations"]
+            for c in rel["citations"]
+        )
     # and the direct question finds a path too
     assert client.get("/api/connections", params={"from": ngo, "to": km}).json()["paths"]
 
 
 def test_connections_page_draws_the_path(client: TestClient) -> None:
-    r = client.get("/connections", params={"from": "Romu Kultūras centrs", "to": "Kultūras ministrija", "lang": "lv"})
+    r = client.get(
+        "/connections",
+        params={"from": "Romu Kultūras centrs", "to": "Kultūras ministrija", "lang": "lv"},
+    )
     assert r.status_code == 200
-    assert "<svg class=\"path-drawing\"" in r.text
+    assert '<svg class="path-drawing"' in r.text
     assert "Kultūras ministrija" in r.text
 
 
 def test_unknown_end_is_a_404_in_the_api(client: TestClient) -> None:
-    r = client.get("/api/connections", params={"from": ID + "org/nope", "to": ID + "org/kulturas-ministrija"})
+    r = client.get(
+        "/api/connections", params={"from": ID + "org/nope", "to": ID + "org/kulturas-ministrija"}
+    )
     assert r.status_code == 404
 
 
@@ -69,7 +77,9 @@ def test_coverage_marks_health_as_document_says_none(client: TestClient) -> None
     assert rows["health"]["none_statements"][0]["quote"]
     assert rows["education"]["status"] == "covered"
     assert rows["education"]["projects"]
-    assert {"education", "employment", "health", "housing"} <= {k for k, r in rows.items() if r["eu_pillar"]}
+    assert {"education", "employment", "health", "housing"} <= {
+        k for k, r in rows.items() if r["eu_pillar"]
+    }
     html = client.get("/coverage", params={"lang": "en"}).text
     assert "the document says no targeted measure" in html
 

@@ -15,7 +15,11 @@ FIXTURES = Path(__file__).parent / "fixtures"
 def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "server.cli", *args],
-        capture_output=True, text=True, input=stdin, cwd=REPO_ROOT, timeout=300,
+        capture_output=True,
+        text=True,
+        input=stdin,
+        cwd=REPO_ROOT,
+        timeout=300,
     )
 
 

@@ -23,7 +23,9 @@ FIXTURES = Path(__file__).parent / "fixtures"
 
 
 @pytest.fixture(scope="module")
-def client(settings: Settings, store: OxigraphStore, tmp_path_factory: pytest.TempPathFactory) -> TestClient:
+def client(
+    settings: Settings, store: OxigraphStore, tmp_path_factory: pytest.TempPathFactory
+) -> TestClient:
     s = settings.model_copy(update={"export_dir": tmp_path_factory.mktemp("export")})
     return TestClient(create_app(s, store))
 
@@ -36,34 +38,40 @@ def _expected(store: OxigraphStore, settings: Settings, quads: bool) -> set:
 
 
 @pytest.mark.parametrize("key", list(DUMPS))
-def test_dump_reimports_to_the_store(key: str, store: OxigraphStore, settings: Settings, tmp_path: Path) -> None:
+def test_dump_reimports_to_the_store(
+    key: str, store: OxigraphStore, settings: Settings, tmp_path: Path
+) -> None:
     d = DUMPS[key]
     path = write_dump(store, settings, key, tmp_path)
     assert path.name == d.filename  # stable file names
     parsed = set(ox.parse(path=str(path), format=d.fmt))
-    if d.quads:
-        got = parsed
-    else:
-        got = {t if isinstance(t, ox.Triple) else t.triple for t in parsed}
+    got = parsed if d.quads else {t if isinstance(t, ox.Triple) else t.triple for t in parsed}
     assert got == _expected(store, settings, d.quads)
 
 
-def test_gzip_dump_is_the_same_graph(store: OxigraphStore, settings: Settings, tmp_path: Path) -> None:
+def test_gzip_dump_is_the_same_graph(
+    store: OxigraphStore, settings: Settings, tmp_path: Path
+) -> None:
     plain = write_dump(store, settings, "nq", tmp_path)
     packed = write_dump(store, settings, "nq", tmp_path, compress=True)
     assert packed.name == "romagraph.nq.gz"
     assert set(ox.parse(gzip.decompress(packed.read_bytes()), format=ox.RdfFormat.N_QUADS)) == set(
-        ox.parse(path=str(plain), format=ox.RdfFormat.N_QUADS))
+        ox.parse(path=str(plain), format=ox.RdfFormat.N_QUADS)
+    )
 
 
-def test_dump_carries_version_and_date(store: OxigraphStore, settings: Settings, tmp_path: Path) -> None:
+def test_dump_carries_version_and_date(
+    store: OxigraphStore, settings: Settings, tmp_path: Path
+) -> None:
     g = rdflib.Graph().parse(write_dump(store, settings, "ttl", tmp_path), format="turtle")
     ds = rdflib.URIRef(settings.base_iri + "data/romagraph")
     assert g.value(ds, rdflib.URIRef("http://www.w3.org/ns/dcat#version")) is not None
     assert g.value(ds, rdflib.DCTERMS.issued) is not None
 
 
-def test_failed_export_leaves_no_file(store: OxigraphStore, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failed_export_leaves_no_file(
+    store: OxigraphStore, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def broken(*args: object, **kwargs: object) -> None:
         raise OSError("disk full")
 
@@ -84,7 +92,9 @@ CSV_COUNTS = {
 
 
 @pytest.fixture(scope="module")
-def csv_dir(store: OxigraphStore, settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def csv_dir(
+    store: OxigraphStore, settings: Settings, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
     out = tmp_path_factory.mktemp("csv")
     write_csv(store, settings, out)
     return out
@@ -113,20 +123,27 @@ def test_csv_known_rows(csv_dir: Path) -> None:
     assert ("nip-2019-2020", "1.3.3") in items
     assert items[("nip-2019-2020", "1.3.3")]["kind"] == "PlanTask"
     resp = _rows(csv_dir, "responsibilities")
-    assert any(r["subject"].endswith("/nip-2019-2020/1.3.3") and r["agent"].endswith("/kulturas-ministrija")
-               and r["role"].endswith("/coordinator") for r in resp)
+    assert any(
+        r["subject"].endswith("/nip-2019-2020/1.3.3")
+        and r["agent"].endswith("/kulturas-ministrija")
+        and r["role"].endswith("/coordinator")
+        for r in resp
+    )
 
 
 def test_every_csv_table_is_documented(csv_dir: Path) -> None:
     meta = json.loads((csv_dir / "csv-metadata.json").read_text(encoding="utf-8"))
     assert {t["url"] for t in meta["tables"]} == {f"{t}.csv" for t in csv_tables()}
     for t in meta["tables"]:
-        header = next(csv.reader(open(csv_dir / t["url"], encoding="utf-8")))
+        with open(csv_dir / t["url"], encoding="utf-8") as f:
+            header = next(csv.reader(f))
         assert [c["name"] for c in t["tableSchema"]["columns"]] == header
         assert all(c["dc:description"] for c in t["tableSchema"]["columns"]), t["url"]
 
 
-def test_void_triple_count_equals_store(client: TestClient, store: OxigraphStore, settings: Settings) -> None:
+def test_void_triple_count_equals_store(
+    client: TestClient, store: OxigraphStore, settings: Settings
+) -> None:
     r = client.get("/.well-known/void", headers={"Accept": "text/turtle"})
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/turtle")
     g = rdflib.Graph().parse(data=r.text, format="turtle")
@@ -145,13 +162,22 @@ def test_dcat_description_validates(client: TestClient) -> None:
     shapes = rdflib.Graph().parse(FIXTURES / "dcat-ap-shapes.ttl")
     conforms, _, text = validate(g, shacl_graph=shapes)
     assert conforms, text
-    assert len(list(g.subjects(rdflib.RDF.type, rdflib.URIRef("http://www.w3.org/ns/dcat#Distribution")))) >= 6
+    assert (
+        len(
+            list(
+                g.subjects(rdflib.RDF.type, rdflib.URIRef("http://www.w3.org/ns/dcat#Distribution"))
+            )
+        )
+        >= 6
+    )
 
 
 def test_export_download_over_http(client: TestClient, store: OxigraphStore) -> None:
     r = client.get("/export/romagraph.nt")
     assert r.status_code == 200 and r.headers["content-type"].startswith("application/n-triples")
-    assert len(set(ox.parse(r.content, format=ox.RdfFormat.N_TRIPLES))) >= len({q.triple for q in store.quads()})
+    assert len(set(ox.parse(r.content, format=ox.RdfFormat.N_TRIPLES))) >= len(
+        {q.triple for q in store.quads()}
+    )
     assert client.get("/export/organisations.csv").status_code == 404
     r = client.get("/export/csv/organisations.csv")
     assert r.status_code == 200 and "kulturas-ministrija" in r.text
@@ -163,7 +189,11 @@ def test_model_pages(client: TestClient) -> None:
     assert html.status_code == 200 and "PlanTask" in html.text
     ttl = client.get("/ontology", headers={"Accept": "text/turtle"})
     g = rdflib.Graph().parse(data=ttl.text, format="turtle")
-    assert (rdflib.URIRef("https://w3id.org/romagraph/def/rg#PlanTask"), rdflib.RDF.type, rdflib.OWL.Class) in g
+    assert (
+        rdflib.URIRef("https://w3id.org/romagraph/def/rg#PlanTask"),
+        rdflib.RDF.type,
+        rdflib.OWL.Class,
+    ) in g
     shapes = client.get("/shapes", headers={"Accept": "text/turtle"})
     assert "sh:message" in shapes.text or "shacl#message" in shapes.text
     assert client.get("/shapes", headers={"Accept": "text/html"}).status_code == 200

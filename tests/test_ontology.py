@@ -47,8 +47,16 @@ def test_code_lists_cover_the_eu_pillars(store: OxigraphStore) -> None:
         "SELECT ?c WHERE { ?c skos:inScheme <https://w3id.org/romagraph/def/theme> }"
     )
     codes = {r["c"].value.rsplit("/", 1)[1] for r in rows}
-    assert {"education", "employment", "health", "housing", "anti-discrimination",
-            "culture-identity", "participation", "coordination"} <= codes
+    assert {
+        "education",
+        "employment",
+        "health",
+        "housing",
+        "anti-discrimination",
+        "culture-identity",
+        "participation",
+        "coordination",
+    } <= codes
 
 
 def test_owl_rl_reasoning_finds_no_inconsistency(settings: Settings, store: OxigraphStore) -> None:
@@ -59,5 +67,7 @@ def test_owl_rl_reasoning_finds_no_inconsistency(settings: Settings, store: Oxig
     owlrl.DeductiveClosure(owlrl.OWLRL_Semantics).expand(g)
     # OWL-RL marks inconsistencies by asserting owl:Nothing members or error triples.
     assert not list(g.subjects(RDF.type, OWL.Nothing))
-    errors = list(g.objects(None, rdflib.URIRef("http://www.daml.org/2002/03/agents/agent-ont#error")))
+    errors = list(
+        g.objects(None, rdflib.URIRef("http://www.daml.org/2002/03/agents/agent-ont#error"))
+    )
     assert not errors, errors[:5]

@@ -41,10 +41,16 @@ def _ontology(settings: Settings) -> rdflib.Graph:
 
 def test_every_constraint_has_a_message(settings: Settings) -> None:
     g = _shapes(settings)
-    property_shapes = set(g.objects(None, SH.property)) | set(g.subjects(RDF.type, SH.PropertyShape))
+    property_shapes = set(g.objects(None, SH.property)) | set(
+        g.subjects(RDF.type, SH.PropertyShape)
+    )
     sparql_constraints = set(g.objects(None, SH.sparql))
-    node_level = {s for p in (SH.nodeKind, SH["or"]) for s in g.subjects(p, None)
-                  if (s, RDF.type, SH.NodeShape) in g}
+    node_level = {
+        s
+        for p in (SH.nodeKind, SH["or"])
+        for s in g.subjects(p, None)
+        if (s, RDF.type, SH.NodeShape) in g
+    }
     constraints = property_shapes | sparql_constraints | node_level
     assert len(constraints) >= 60
     missing = sorted(str(n) for n in constraints if g.value(n, SH.message) is None)
@@ -91,8 +97,10 @@ def test_shapes_conform_to_shacl_for_shacl(settings: Settings) -> None:
     shapes = _shapes(settings)
     validate(rdflib.Graph(), shacl_graph=shapes, meta_shacl=True, advanced=True)
     broken = rdflib.Graph()
-    broken.parse(data="""@prefix sh: <http://www.w3.org/ns/shacl#> .
+    broken.parse(
+        data="""@prefix sh: <http://www.w3.org/ns/shacl#> .
         <http://x/S> a sh:NodeShape ; sh:property [ sh:path <http://x/p> ; sh:minCount "one" ] .""",
-        format="turtle")
+        format="turtle",
+    )
     with pytest.raises(Exception, match="(?i)shacl"):
         validate(rdflib.Graph(), shacl_graph=broken, meta_shacl=True)

@@ -28,11 +28,14 @@ def _paths_json(net: Network, paths: list, lang: str) -> list[list[dict[str, Any
     return [
         [
             {
-                "from": s.source, "from_label": net.label(s.source, lang),
-                "to": s.target, "to_label": net.label(s.target, lang),
+                "from": s.source,
+                "from_label": net.label(s.source, lang),
+                "to": s.target,
+                "to_label": net.label(s.target, lang),
                 "relations": [
                     {
-                        "relation": r.relation, "label": net.label(r.relation, lang),
+                        "relation": r.relation,
+                        "label": net.label(r.relation, lang),
                         "direction": "forward" if r.source == s.source else "backward",
                         "via": r.via,
                         "citations": [c.__dict__ for c in r.citations],
@@ -48,7 +51,8 @@ def _paths_json(net: Network, paths: list, lang: str) -> list[list[dict[str, Any
 
 @router.get("/api/connections", summary="Shortest paths between two resources")
 def api_connections(
-    request: Request, lang: LangDep,
+    request: Request,
+    lang: LangDep,
     from_: str = Query(..., alias="from", max_length=2000, description="IRI of one end"),
     to: str = Query(..., max_length=2000, description="IRI of the other end"),
     k: int = Query(3, ge=1, le=5, description="How many paths at most"),
@@ -62,12 +66,15 @@ def api_connections(
         if iri is not None and iri not in net.graph:
             raise HTTPException(404, f"not in the network: {iri}")
     paths = connections(net, from_, to, k, max_len, via)
-    return JSONResponse({"from": from_, "to": to, "via": via, "paths": _paths_json(net, paths, lang)})
+    return JSONResponse(
+        {"from": from_, "to": to, "via": via, "paths": _paths_json(net, paths, lang)}
+    )
 
 
 @router.get("/connections", response_class=HTMLResponse, summary="Connections page")
 def connections_page(
-    request: Request, lang: LangDep,
+    request: Request,
+    lang: LangDep,
     from_: str | None = Query(None, alias="from", max_length=2000),
     to: str | None = Query(None, max_length=2000),
     via: str | None = Query(None, max_length=2000),
@@ -84,14 +91,20 @@ def connections_page(
             paths = _paths_json(net, connections(net, from_, to, via=via), lang)
             if not paths:
                 error = "no-path"
-    ends = {"from": (from_, net.label(from_, lang) if from_ else ""),
-            "to": (to, net.label(to, lang) if to else "")}
+    ends = {
+        "from": (from_, net.label(from_, lang) if from_ else ""),
+        "to": (to, net.label(to, lang) if to else ""),
+    }
     options = sorted(
         ({"label": net.label(n, lang), "kind": net.nodes[n].get("kind", "")} for n in net.graph),
         key=lambda o: o["label"].casefold(),
     )
-    return render(request, "connections.html",
-                  {"paths": paths, "ends": ends, "error": error, "options": options}, lang)
+    return render(
+        request,
+        "connections.html",
+        {"paths": paths, "ends": ends, "error": error, "options": options},
+        lang,
+    )
 
 
 def _resolve(net: Network, value: str | None, lang: str) -> str | None:
@@ -127,10 +140,20 @@ def coordination_page(request: Request, lang: LangDep) -> HTMLResponse:
 
 def _coverage_json(rows: list, net: Network, lang: str) -> list[dict[str, Any]]:
     return [
-        {"theme": r.theme, "label": net.label(r.theme, lang) if r.theme in net.nodes else r.theme.rsplit("/", 1)[-1],
-         "eu_pillar": r.pillar, "status": r.status, "tasks": sorted(r.tasks), "projects": sorted(r.projects),
-         "events": sorted(r.events), "agents": sorted(r.agents), "results": r.results,
-         "none_statements": r.none_statements}
+        {
+            "theme": r.theme,
+            "label": net.label(r.theme, lang)
+            if r.theme in net.nodes
+            else r.theme.rsplit("/", 1)[-1],
+            "eu_pillar": r.pillar,
+            "status": r.status,
+            "tasks": sorted(r.tasks),
+            "projects": sorted(r.projects),
+            "events": sorted(r.events),
+            "agents": sorted(r.agents),
+            "results": r.results,
+            "none_statements": r.none_statements,
+        }
         for r in rows
     ]
 
@@ -147,14 +170,19 @@ def coverage_page(request: Request, store: StoreDep, lang: LangDep) -> HTMLRespo
     """The EU areas against national tasks, institutions, projects and reported results."""
     net = _network(request)
     labels = _theme_labels(store, lang)
-    return render(request, "coverage.html", {"rows": coverage(store), "net": net, "labels": labels}, lang)
+    return render(
+        request, "coverage.html", {"rows": coverage(store), "net": net, "labels": labels}, lang
+    )
 
 
 def _theme_labels(store: StoreDep, lang: str) -> dict[str, str]:
     from ..queries import server_query
 
-    return {r["c"].value: r["label"].value for r in store.select(server_query("theme_labels"))
-            if r["label"].language == lang}
+    return {
+        r["c"].value: r["label"].value
+        for r in store.select(server_query("theme_labels"))
+        if r["label"].language == lang
+    }
 
 
 @router.get("/api/changes", summary="What changed between the 2014 and 2018 documents")
@@ -166,10 +194,14 @@ def api_changes(request: Request, store: StoreDep, settings: SettingsDep) -> JSO
 
 
 @router.get("/changes", response_class=HTMLResponse, summary="Changes between the documents")
-def changes_page(request: Request, store: StoreDep, settings: SettingsDep, lang: LangDep) -> HTMLResponse:
+def changes_page(
+    request: Request, store: StoreDep, settings: SettingsDep, lang: LangDep
+) -> HTMLResponse:
     """Actors, councils, tasks and figures that appear in one document and not the other."""
     net = _network(request)
     c = changes(store, settings.base_iri)
-    chart = {k: [{"period": f.period, "value": f.value, "label": f.label_en} for f in v]
-             for k, v in c["figures"].items()}  # type: ignore[union-attr]
+    chart = {
+        k: [{"period": f.period, "value": f.value, "label": f.label_en} for f in v]
+        for k, v in c["figures"].items()
+    }  # type: ignore[union-attr]
     return render(request, "changes.html", {"c": c, "net": net, "chart": chart}, lang)

@@ -26,14 +26,18 @@ def _rdf_response(request: Request, triples: list[ox.Triple], fmt_key: str) -> R
     f = next(x for x in RDF_FORMATS if x.key == fmt_key)
     from ..namespaces import PREFIXES
 
-    body = ox.serialize(triples, format=OX_RDF[f.key], prefixes=PREFIXES if f.key in ("ttl", "rdfxml") else None)
+    body = ox.serialize(
+        triples, format=OX_RDF[f.key], prefixes=PREFIXES if f.key in ("ttl", "rdfxml") else None
+    )
     return Response(body, media_type=f.media_type, headers={"Vary": "Accept"})
 
 
 def _choose(request: Request, allow_html: bool = True) -> str:
     offered = ((HTML,) if allow_html else ()) + RDF_TRIPLE_FORMATS
     try:
-        return negotiate(request.headers.get("accept"), offered, request.query_params.get("format")).key
+        return negotiate(
+            request.headers.get("accept"), offered, request.query_params.get("format")
+        ).key
     except NotAcceptable as e:
         raise HTTPException(406, str(e)) from e
 
@@ -86,9 +90,11 @@ async def export_file(name: str, store: StoreDep, settings: SettingsDep) -> File
 def dataset(request: Request, store: StoreDep, settings: SettingsDep, lang: LangDep) -> Response:
     """The dataset description, computed from the store (Turtle, JSON-LD, N-Triples, RDF/XML, HTML)."""
     key = _choose(request)
-    sizes = {
-        p.name: p.stat().st_size for p in settings.export_dir.glob("*") if p.is_file()
-    } if settings.export_dir.exists() else {}
+    sizes = (
+        {p.name: p.stat().st_size for p in settings.export_dir.glob("*") if p.is_file()}
+        if settings.export_dir.exists()
+        else {}
+    )
     triples = [q.triple for q in description_quads(store, settings, sizes)]
     if key == "html":
         from ..namespaces import PREFIXES
@@ -150,8 +156,11 @@ async def validation(request: Request, settings: SettingsDep, lang: LangDep) -> 
         _validation_cache["report"] = await run_in_threadpool(validate, settings)
     report = _validation_cache["report"]
     try:
-        key = negotiate(request.headers.get("accept"), (HTML,) + (
-            next(f for f in RDF_FORMATS if f.key == "jsonld"),), request.query_params.get("format")).key
+        key = negotiate(
+            request.headers.get("accept"),
+            (HTML,) + (next(f for f in RDF_FORMATS if f.key == "jsonld"),),
+            request.query_params.get("format"),
+        ).key
     except NotAcceptable as e:
         raise HTTPException(406, str(e)) from e
     if key != "html":

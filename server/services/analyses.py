@@ -9,8 +9,15 @@ from ..store import OxigraphStore
 
 THEMES = "https://w3id.org/romagraph/def/theme/"
 EU_PILLARS = ("education", "employment", "health", "housing")
-HORIZONTAL = ("anti-discrimination", "culture-identity", "participation", "coordination",
-              "social-inclusion", "human-rights", "international-cooperation")
+HORIZONTAL = (
+    "anti-discrimination",
+    "culture-identity",
+    "participation",
+    "coordination",
+    "social-inclusion",
+    "human-rights",
+    "international-cooperation",
+)
 
 
 @dataclass
@@ -48,7 +55,9 @@ def coverage(store: OxigraphStore) -> list[CoverageRow]:
     for r in store.select(server_query("coverage_none")):
         key = r["theme"].value.removeprefix(THEMES)
         row = rows.setdefault(key, CoverageRow(r["theme"].value, False))
-        row.none_statements.append({"cite": r["cite"].value, "quote": r["quote"].value if "quote" in r else ""})
+        row.none_statements.append(
+            {"cite": r["cite"].value, "quote": r["quote"].value if "quote" in r else ""}
+        )
     return list(rows.values())
 
 
@@ -63,7 +72,11 @@ class Figure:
 
 
 INDICATORS = "https://w3id.org/romagraph/def/indicator/"
-TOPICS = {"roma-population": "population", "registered-unemployed": "unemployment", "roma-pupils": "pupils"}
+TOPICS = {
+    "roma-population": "population",
+    "registered-unemployed": "unemployment",
+    "roma-pupils": "pupils",
+}
 
 
 def changes(store: OxigraphStore, base: str) -> dict[str, object]:
@@ -88,11 +101,21 @@ def changes(store: OxigraphStore, base: str) -> dict[str, object]:
         topic = TOPICS.get(r["indicator"].value.removeprefix(INDICATORS))
         if topic is None or "period" not in r:
             continue
-        figures[topic].append(Figure(
-            r["dataset"].value, r["en"].value if "en" in r else "", r["lv"].value if "lv" in r else "",
-            r["period"].value, float(r["value"].value), r["doc"].value if "doc" in r else "",
-        ))
+        figures[topic].append(
+            Figure(
+                r["dataset"].value,
+                r["en"].value if "en" in r else "",
+                r["lv"].value if "lv" in r else "",
+                r["period"].value,
+                float(r["value"].value),
+                r["doc"].value if "doc" in r else "",
+            )
+        )
     for fs in figures.values():
         fs.sort(key=lambda f: (f.period, f.dataset))
-    return {"only_iic2014": sorted(only_iic), "only_km2018": sorted(only_km), "both": sorted(both),
-            "figures": figures}
+    return {
+        "only_iic2014": sorted(only_iic),
+        "only_km2018": sorted(only_km),
+        "both": sorted(both),
+        "figures": figures,
+    }

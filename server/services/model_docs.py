@@ -20,16 +20,31 @@ class Term:
 
 def ontology_terms(g: rdflib.Graph) -> list[Term]:
     terms = []
-    for kind, cls in (("class", OWL.Class), ("object property", OWL.ObjectProperty),
-                      ("datatype property", OWL.DatatypeProperty), ("concept scheme", SKOS.ConceptScheme)):
+    for kind, cls in (
+        ("class", OWL.Class),
+        ("object property", OWL.ObjectProperty),
+        ("datatype property", OWL.DatatypeProperty),
+        ("concept scheme", SKOS.ConceptScheme),
+    ):
         for s in sorted(set(g.subjects(RDF.type, cls)), key=str):
             labels = {lbl.language: str(lbl) for lbl in g.objects(s, RDFS.label)}
             labels |= {lbl.language: str(lbl) for lbl in g.objects(s, SKOS.prefLabel)}
             defs = {d.language: str(d) for d in g.objects(s, SKOS.definition)}
-            align = [str(o) for p in (RDFS.subClassOf, RDFS.subPropertyOf, SKOS.closeMatch, SKOS.exactMatch)
-                     for o in g.objects(s, p)]
-            terms.append(Term(str(s), kind, labels.get("lv", ""), labels.get("en", ""),
-                              defs.get("en", ""), sorted(align)))
+            align = [
+                str(o)
+                for p in (RDFS.subClassOf, RDFS.subPropertyOf, SKOS.closeMatch, SKOS.exactMatch)
+                for o in g.objects(s, p)
+            ]
+            terms.append(
+                Term(
+                    str(s),
+                    kind,
+                    labels.get("lv", ""),
+                    labels.get("en", ""),
+                    defs.get("en", ""),
+                    sorted(align),
+                )
+            )
     return terms
 
 
@@ -51,6 +66,12 @@ def shape_constraints(g: rdflib.Graph) -> list[Constraint]:
                 continue
             path = g.value(n, SH.path)
             comment = str(g.value(n, RDFS.comment) or "")
-            out.append(Constraint(str(shape), str(path) if isinstance(path, rdflib.URIRef) else "",
-                                  str(msg), comment.removeprefix("fixture: ")))
+            out.append(
+                Constraint(
+                    str(shape),
+                    str(path) if isinstance(path, rdflib.URIRef) else "",
+                    str(msg),
+                    comment.removeprefix("fixture: "),
+                )
+            )
     return out

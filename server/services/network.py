@@ -56,7 +56,9 @@ def build_network(store: OxigraphStore, base: str) -> Network:
     cites: dict[str, Citation] = {}
     for r in store.select(server_query("citations")):
         cites[r["cite"].value] = Citation(
-            r["cite"].value, r["section"].value, r.get("doc").value if "doc" in r else "",
+            r["cite"].value,
+            r["section"].value,
+            r.get("doc").value if "doc" in r else "",
             r["notation"].value if "notation" in r else "",
             r["footnote"].value if "footnote" in r else "",
             r["quote"].value if "quote" in r else "",
@@ -110,8 +112,12 @@ def connections(
             return connections(net, a, b, k, max_len)
         firsts = _node_paths(net, a, b=via, k=k, max_len=max_len, avoid=b)
         seconds = _node_paths(net, via, b=b, k=k, max_len=max_len, avoid=a)
-        joined = [p + q[1:] for p in firsts for q in seconds
-                  if len(p) + len(q) - 2 <= max_len and not set(p[:-1]) & set(q[1:])]
+        joined = [
+            p + q[1:]
+            for p in firsts
+            for q in seconds
+            if len(p) + len(q) - 2 <= max_len and not set(p[:-1]) & set(q[1:])
+        ]
         joined.sort(key=len)
         return [_steps(net, p) for p in joined[:k]]
     return [_steps(net, p) for p in _node_paths(net, a, b, k, max_len)]
@@ -122,7 +128,11 @@ def _node_paths(
 ) -> list[list[str]]:
     if a not in net.graph or b not in net.graph or a == b:
         return []
-    graph = net.graph if avoid is None or avoid not in net.graph else nx.restricted_view(net.graph, [avoid], [])
+    graph = (
+        net.graph
+        if avoid is None or avoid not in net.graph
+        else nx.restricted_view(net.graph, [avoid], [])
+    )
     found: list[list[str]] = []
     try:
         for path in islice(nx.shortest_simple_paths(graph, a, b), k):
@@ -163,19 +173,39 @@ def coordination(net: Network, top: int = 25) -> dict[str, object]:
         for x, y in combinations(sorted(members), 2):
             w = projection.get_edge_data(x, y, {}).get("weight", 0)
             projection.add_edge(x, y, weight=w + 1)
-    degree = {o: sum(1 for nb in net.graph.neighbors(o)
-                     if net.nodes.get(nb, {}).get("kind") in ORG_ACTIVITY_KINDS) for o in orgs}
-    betweenness = nx.betweenness_centrality(projection, normalized=True) if projection.number_of_edges() else {}
+    degree = {
+        o: sum(
+            1
+            for nb in net.graph.neighbors(o)
+            if net.nodes.get(nb, {}).get("kind") in ORG_ACTIVITY_KINDS
+        )
+        for o in orgs
+    }
+    betweenness = (
+        nx.betweenness_centrality(projection, normalized=True)
+        if projection.number_of_edges()
+        else {}
+    )
     connected = projection.subgraph([n for n in projection if projection.degree(n) > 0])
     communities = (
-        [sorted(c) for c in nx.algorithms.community.greedy_modularity_communities(connected, weight="weight")]
-        if connected.number_of_edges() else []
+        [
+            sorted(c)
+            for c in nx.algorithms.community.greedy_modularity_communities(
+                connected, weight="weight"
+            )
+        ]
+        if connected.number_of_edges()
+        else []
     )
     ranking = sorted(orgs, key=lambda o: (-betweenness.get(o, 0.0), -degree[o], o))[:top]
     return {
         "ranking": [
-            {"iri": o, "degree": degree[o], "betweenness": round(betweenness.get(o, 0.0), 4),
-             "partners": projection.degree(o)}
+            {
+                "iri": o,
+                "degree": degree[o],
+                "betweenness": round(betweenness.get(o, 0.0), 4),
+                "partners": projection.degree(o),
+            }
             for o in ranking
         ],
         "communities": [c for c in communities if len(c) > 1],
