@@ -11,7 +11,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 
-from ..conneg import HTML, OX_RDF, RDF_FORMATS, NotAcceptable, negotiate
+from ..conneg import HTML, OX_RDF, RDF_FORMATS, Format, NotAcceptable, negotiate
 from ..deps import LangDep, SettingsDep, StoreDep
 from ..export import DUMPS, csv_tables, description_quads, write_csv, write_dump
 from ..rendering import render
@@ -19,6 +19,7 @@ from ..rendering import render
 router = APIRouter(tags=["dataset"])
 _lock = threading.Lock()
 _validation_cache: dict[str, object] = {}
+JSON = Format("json", "application/json", (), "json")
 RDF_TRIPLE_FORMATS = tuple(f for f in RDF_FORMATS if f.key not in ("trig", "nq"))
 
 
@@ -156,11 +157,7 @@ async def validation(request: Request, settings: SettingsDep, lang: LangDep) -> 
         _validation_cache["report"] = await run_in_threadpool(validate, settings)
     report = _validation_cache["report"]
     try:
-        key = negotiate(
-            request.headers.get("accept"),
-            (HTML,) + (next(f for f in RDF_FORMATS if f.key == "jsonld"),),
-            request.query_params.get("format"),
-        ).key
+        key = negotiate(request.headers.get("accept"), (HTML, JSON), request.query_params.get("format")).key
     except NotAcceptable as e:
         raise HTTPException(406, str(e)) from e
     if key != "html":
