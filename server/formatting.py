@@ -34,6 +34,15 @@ def atomic_write(path: Path, text: str) -> None:
         raise
 
 
+def _leading_comments(text: str) -> list[str]:
+    lines = []
+    for line in text.splitlines(keepends=True):
+        if not line.startswith("#"):
+            break
+        lines.append(line)
+    return lines
+
+
 def format_file(path: Path, write: bool = True) -> bool:
     """Normalise one Turtle file; returns True if its text was (or would be) changed."""
     text = path.read_text(encoding="utf-8")
@@ -44,7 +53,9 @@ def format_file(path: Path, write: bool = True) -> bool:
         raise DataError(path, str(e)) from e
     if any(isinstance(t, rdflib.BNode) for triple in g for t in triple):
         raise DataError(path, "blank nodes are not allowed in data/: mint an IRI")
-    new = canonical_turtle(g)
+    # The opening comment block says why a file exists; it is kept, everything else is normalised.
+    header = "".join(_leading_comments(text))
+    new = header + ("\n" if header else "") + canonical_turtle(g)
     if new == text:
         return False
     if write:
