@@ -10,7 +10,7 @@ from fastapi.staticfiles import StaticFiles
 
 from . import __version__
 from .config import Settings, get_settings
-from .routes import analyses, dataset, home
+from .routes import analyses, browse, dataset, home, resources, search
 from .routes import sparql as sparql_routes
 from .store import OxigraphStore, open_store
 
@@ -43,6 +43,16 @@ def create_app(settings: Settings | None = None, store: OxigraphStore | None = N
     app.state.store = store
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(home.router)
+    # Pages (issue #5): the catalogue and search index are read from the store once, here.
+    from .services.catalogue import Catalogue
+    from .services.search import SearchIndex
+
+    app.state.catalogue = Catalogue.build(app.state.store, settings.base_iri)
+    app.state.search_index = SearchIndex.build(app.state.catalogue)
+    app.include_router(resources.router)
+    app.include_router(browse.router)
+    app.include_router(search.router)
+    resources.install_not_found(app)
     app.include_router(dataset.router)
     app.include_router(analyses.router)
     app.include_router(sparql_routes.router)

@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 
 from .config import Settings, get_settings
-from .store import DataError, open_store
+from .store import DataError, is_memory, open_store
 
 app = typer.Typer(
     help="romagraph: the linked-data graph of Latvia's Roma-integration policy.",
@@ -122,7 +122,7 @@ def query(
     if isinstance(result, ox.QueryBoolean):
         typer.echo("true" if bool(result) else "false")
         return
-    if isinstance(result, ox.QueryTriples):
+    if not isinstance(result, ox.QuerySolutions):  # triples (a remote store streams its own)
         typer.echo(result.serialize(format=ox.RdfFormat.TURTLE).decode("utf-8"), nl=False)
         return
     names = [v.value for v in result.variables]
@@ -182,6 +182,12 @@ def serve(
         os.environ["ROMAGRAPH_VALIDATE_ON_START"] = "false"
     get_settings.cache_clear()
     settings = get_settings()
+    if settings.validate_on_start and not is_memory(settings.store):
+        # A loaded store (oxigraph:PATH, http://…) was validated by `romagraph load`; the
+        # repository's files are not what it serves, so they are not validated again here.
+        os.environ["ROMAGRAPH_VALIDATE_ON_START"] = "false"
+        get_settings.cache_clear()
+        settings = get_settings()
     if settings.validate_on_start:
         from .validation import validate as run_validation
 
@@ -209,6 +215,97 @@ def serve(
         workers=workers,
         log_level=settings.log_level,
     )
+
+
+@app.command()
+def load(
+    store: Annotated[
+        str | None,
+        typer.Option(help="Store URL to load into: oxigraph:PATH or http(s)://… (ROMAGRAPH_STORE)."),
+    ] = None,
+    update_url: Annotated[
+        str | None,
+        typer.Option(
+            "--update-url",
+            help="Graph Store Protocol URL of a remote store (PUT ?graph=…); default: the "
+            "store URL with /query replaced by /store, as the Oxigraph server has it.",
+        ),
+    ] = None,
+    from_files: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--from",
+            help="Load these RDF dumps (.nq, .trig, .ttl, .nt, optionally .gz) instead of the "
+            "repository; quads keep their graphs, triples go to graph/external. Not validated.",
+        ),
+    ] = None,
+    load_invalid: Annotated[
+        bool, typer.Option("--load-invalid", help="Load even if the data fails SHACL validation.")
+    ] = False,
+    progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+) -> None:
+    """Load the graph into an on-disk store (bulk load into a new folder, then renamed into
+    place) or a remote store (one Graph Store Protocol PUT per named graph)."""
+    import time
+
+    from .backends.loading import dump_sources, repository_sources
+
+    settings = _settings()
+    url = store or settings.store
+    if is_memory(url):
+        raise _fail(
+            "memory: is loaded from the repository when the server starts; name a store to "
+            "load into with --store oxigraph:PATH or --store http://host:port/query"
+        )
+    if not from_files and settings.validate_on_start and not load_invalid:
+        from .validation import validate as run_validation
+
+        try:
+            report = run_validation(settings)
+        except DataError as e:
+            raise _fail(f"refusing to load: syntax error: {e}", 1) from e
+        if not report.conforms:
+            raise _fail(
+                "refusing to load: the data fails SHACL validation "
+                "(run `romagraph validate`, or pass --load-invalid)", 1
+            )
+    try:
+        sources = (
+            dump_sources(from_files, settings) if from_files else repository_sources(settings)
+        )
+    except (OSError, ValueError) as e:
+        raise _fail(str(e)) from e
+    started = time.perf_counter()
+    try:
+        if url.startswith("oxigraph:"):
+            from .backends.disk import load_disk, store_path
+
+            path = store_path(url)
+            count = load_disk(path, sources, progress=progress)
+            typer.echo(
+                f"loaded {count} quads into {path} in {time.perf_counter() - started:.1f} s"
+            )
+        elif url.startswith(("http://", "https://")):
+            from .backends.remote import load_remote
+
+            target = update_url or (
+                url[: -len("/query")] + "/store" if url.rstrip("/").endswith("/query") else None
+            )
+            if target is None:
+                raise _fail("give the Graph Store Protocol URL of this endpoint with --update-url")
+            sent = load_remote(target, sources, progress=progress)
+            for graph, n in sent.items():
+                typer.echo(f"{graph or '(default graph)'}: {n} triples")
+            typer.echo(
+                f"loaded {sum(sent.values())} triples into {len(sent)} graphs at {target} "
+                f"in {time.perf_counter() - started:.1f} s"
+            )
+        else:
+            raise _fail(f"unsupported store URL {url!r}; use oxigraph:PATH or http(s)://…")
+    except DataError as e:
+        raise _fail(f"syntax error: {e}", 1) from e
+    except (OSError, ConnectionError) as e:
+        raise _fail(f"load failed: {e}", 1) from e
 
 
 class ExportFormat(str, Enum):

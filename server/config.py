@@ -22,7 +22,11 @@ class Settings(BaseSettings):
 
     base_iri: str = Field(CANONICAL_BASE, description="Base of every IRI the graph mints.")
     root: Path = Field(REPO_ROOT, description="Folder holding ontology/, data/, shapes/, queries/.")
-    store: str = Field("memory:", description="Store URL: memory: (embedded, loaded from root).")
+    store: str = Field(
+        "memory:",
+        description="Store URL: memory: (embedded, loaded from root), oxigraph:PATH (on-disk, "
+        "built by `romagraph load`) or http(s)://… (a remote SPARQL 1.1 endpoint).",
+    )
     host: str = Field("127.0.0.1", description="Address the server binds to.")
     port: int = Field(8000, description="Port the server listens on.")
     default_lang: str = Field("en", description="Interface language when none is asked for.")

@@ -50,6 +50,23 @@ OX_RESULTS = {
 }
 
 
+# Other names clients put in ``format=`` (SPARQLWrapper sends turtle, rdf+xml, json-ld, n3, …),
+# tried after the keys, extensions and media types; "xml" reaches RDF/XML only where SPARQL XML
+# results are not on offer.
+FORMAT_NAMES = {
+    "turtle": "ttl",
+    "n3": "ttl",  # Turtle is N3
+    "ntriples": "nt",
+    "n-triples": "nt",
+    "json-ld": "jsonld",
+    "rdf+xml": "rdfxml",
+    "rdf": "rdfxml",
+    "xml": "rdfxml",
+    "nquads": "nq",
+    "n-quads": "nq",
+}
+
+
 class NotAcceptable(Exception):
     """None of the offered formats is acceptable to the client."""
 
@@ -91,10 +108,11 @@ def parse_accept(header: str | None) -> list[tuple[str, float, int]]:
 def _matches(media_range: str, fmt: Format) -> bool:
     if media_range == "*/*":
         return True
-    types = (fmt.media_type, *fmt.aliases)
     if media_range.endswith("/*"):
-        return any(t.startswith(media_range[:-1]) for t in types)
-    return media_range in types
+        # A wildcard is matched against the type actually sent back, not its aliases: `text/*`
+        # must not select SPARQL XML results (alias text/xml) served as application/….
+        return fmt.media_type.startswith(media_range[:-1])
+    return media_range in (fmt.media_type, *fmt.aliases)
 
 
 def negotiate(
@@ -105,10 +123,11 @@ def negotiate(
     Raises NotAcceptable when nothing offered is acceptable.
     """
     if override:
-        o = override.lower()
-        for f in offered:
-            if o in (f.key, f.extension, f.media_type, *f.aliases):
-                return f
+        o = override.lower().strip()
+        for name in (o, FORMAT_NAMES.get(o)):
+            for f in offered:
+                if name in (f.key, f.extension, f.media_type, *f.aliases):
+                    return f
         raise NotAcceptable(offered)
     ranges = parse_accept(accept)
     best: tuple[float, int, int, Format] | None = None

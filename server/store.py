@@ -31,6 +31,18 @@ class DataError(Exception):
         self.message = message
 
 
+class UnsupportedByStore(NotImplementedError):
+    """A capability the configured store lacks; the message says what to use instead."""
+
+
+class StoreUnavailable(ConnectionError):
+    """The store (a remote endpoint) cannot be reached or failed to answer."""
+
+
+class StoreTimeout(TimeoutError):
+    """The store (a remote endpoint) did not answer in time."""
+
+
 class Store(Protocol):
     """What pages, the endpoint, analyses and export need from a store."""
 
@@ -108,10 +120,28 @@ def load_files(files: Iterable[SourceFile], base: str, into: ox.Store | None = N
     return store
 
 
-def open_store(settings: Settings, paths: list[Path] | None = None) -> OxigraphStore:
-    """Load the repository's ontology and data into a fresh embedded store."""
-    if settings.store not in ("memory:", "memory", ""):
-        raise ValueError(f"unsupported store URL {settings.store!r}; use memory:")
+def is_memory(url: str) -> bool:
+    """Whether the store URL names the embedded store loaded from the repository at start."""
+    return url in ("memory:", "memory", "")
+
+
+def open_store(settings: Settings, paths: list[Path] | None = None) -> Store:
+    """The store ``settings.store`` names: ``memory:`` loads the repository's ontology and data
+    into a fresh embedded store; ``oxigraph:PATH`` opens an on-disk store built by
+    ``romagraph load``; ``http(s)://…`` queries a remote SPARQL 1.1 endpoint."""
+    url = settings.store
+    if url.startswith("oxigraph:"):
+        from .backends.disk import open_disk, store_path
+
+        return open_disk(store_path(url))
+    if url.startswith(("http://", "https://")):
+        from .backends.remote import RemoteStore
+
+        return RemoteStore(url, timeout=settings.query_timeout)
+    if not is_memory(url):
+        raise ValueError(
+            f"unsupported store URL {url!r}; use memory:, oxigraph:PATH or http(s)://…/sparql"
+        )
     started = time.perf_counter()
     files = repository_files(settings, paths)
     inner = load_files(files, settings.base_iri)

@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+import httpx
 import pytest
 
 from server.config import REPO_ROOT, Settings
@@ -26,3 +33,58 @@ def store(settings: Settings) -> OxigraphStore:
 def artifacts() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+@contextmanager
+def uvicorn_server(
+    app_factory: str, timeout: float = 90.0, ready_path: str = "/"
+) -> Iterator[str]:
+    """Run ``uvicorn --factory app_factory`` on 127.0.0.1 in a child process; yield its URL.
+
+    The server counts as up once ``ready_path`` answers below 500."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", app_factory, "--factory", "--host", "127.0.0.1",
+         "--port", str(port), "--log-level", "warning"],
+        cwd=REPO_ROOT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"uvicorn {app_factory} exited with {proc.returncode}")
+            try:
+                if httpx.get(url + ready_path, timeout=2).status_code < 500:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"uvicorn {app_factory} did not start in {timeout} s")
+            time.sleep(0.2)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture(scope="session")
+def live_server() -> Iterator[str]:
+    """A real uvicorn server on 127.0.0.1 serving the repository's data (the page-test fixture
+    graph while data/ is empty); yields its base URL."""
+    with uvicorn_server("tests.pages_app:repo_or_fixture_app") as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def sparql_server() -> Iterator[str]:
+    """A real uvicorn server for the SPARQL tests (tests/sparql_app.py: the repository's graph,
+    a short query time limit); yields its base URL."""
+    with uvicorn_server("tests.sparql_app:create", ready_path="/sparql/prefixes") as url:
+        yield url

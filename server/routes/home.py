@@ -1,27 +1,23 @@
-"""The home page: what the graph is and how much of each kind it holds."""
+"""The home page: what the graph is, how much of each kind it holds, and the ways in."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from ..deps import LangDep, StoreDep
-from ..queries import server_query
 from ..rendering import render
+from ..services import browse as browse_service
+from .page_deps import CatalogueDep, ViewDep
 
 router = APIRouter()
 
 
 @router.get("/", response_class=HTMLResponse, summary="Home page")
-def home(request: Request, store: StoreDep, lang: LangDep) -> HTMLResponse:
-    """What the graph holds: counts per class."""
-    rows = store.select(server_query("class_counts"))
-    counts = [
-        {
-            "class": r["class"].value,
-            "label": (r.get("labelLv") if lang == "lv" else r.get("labelEn")) or r.get("labelEn"),
-            "count": int(r["count"].value),
-        }
-        for r in rows
-    ]
-    return render(request, "home.html", {"counts": counts, "triples": len(store)}, lang)
+def home(request: Request, cat: CatalogueDep, view: ViewDep) -> HTMLResponse:
+    """What the graph holds: counts per class, from the catalogue read at start-up."""
+    counts = browse_service.class_counts(cat, view)
+    documents = [view.ref(d) for d in cat.members.get(cat.x("rg:SourceDocument"), [])]
+    return render(request, "home.html", {
+        "v": view, "counts": counts, "triples": cat.triples, "documents": documents,
+        "n_resources": len(cat.types),
+    }, view.lang)

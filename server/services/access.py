@@ -46,6 +46,15 @@ def select_slice(
     return list(islice(_iter(store, query_text(name, base), bindings), offset, offset + limit))
 
 
+def count_rows(
+    store: Store, name: str, base: str, bindings: Mapping[str, Term] | None, cap: int
+) -> int:
+    """How many rows the query has, counting no further than ``cap`` (lazily, no sort)."""
+    subs = {ox.Variable(k): v for k, v in bindings.items()} if bindings else None
+    result = store.raw_query(query_text(name, base), substitutions=subs)
+    return sum(1 for _ in islice(result, cap))
+
+
 def _iter(store: Store, text: str, bindings: Mapping[str, Term] | None) -> Iterator[dict[str, Term]]:
     subs = {ox.Variable(k): v for k, v in bindings.items()} if bindings else None
     result = store.raw_query(text, substitutions=subs)

@@ -77,12 +77,22 @@ class Catalogue:
     places: dict[str, tuple[str, ...]] = field(default_factory=dict)  # dct:spatial
     kinds: dict[str, tuple[str, ...]] = field(default_factory=dict)  # org:classification, dct:type
     notation: dict[str, str] = field(default_factory=dict)
+    scheme: dict[str, str] = field(default_factory=dict)  # skos:inScheme (a plan item's plan)
     citations: dict[str, Citation] = field(default_factory=dict)
     derived: dict[str, tuple[str, ...]] = field(default_factory=dict)  # iri → citations
     cited: dict[str, list[str]] = field(default_factory=dict)  # citation → iris derived from it
+    by_section: dict[str, list[str]] = field(default_factory=dict)  # section → citations
+    # qualified node → (its statements by property, the contexts pointing to it by property)
+    qualified: dict[str, tuple[dict[str, list[ox.NamedNode | ox.Literal]], dict[str, list[str]]]] = field(
+        default_factory=dict
+    )
+    predicates: tuple[str, ...] = ()
     primary: dict[str, str] = field(default_factory=dict)  # iri → primary type
     category_of: dict[str, str] = field(default_factory=dict)
     triples: int = 0
+    _reverse_cache: dict[str, dict[str, list[str]]] = field(default_factory=dict, repr=False)
+    memo: dict[tuple[str, ...], list[str]] = field(default_factory=dict, repr=False)  # derived lists
+    _closures: dict[tuple[str, ...], frozenset[str]] = field(default_factory=dict, repr=False)
 
     # ------------------------------------------------------------------ building
 
@@ -94,6 +104,10 @@ class Catalogue:
         cat._read_types(store)
         cat._read_facets(store)
         cat._read_citations(store)
+        cat._read_qualified(store)
+        cat.predicates = tuple(
+            sorted(r["p"].value for r in access.select(store, "catalogue_predicates", base))
+        )
         log.info(
             "page catalogue: %d resources in %.2f s", len(cat.types), time.perf_counter() - started
         )
@@ -147,7 +161,7 @@ class Catalogue:
     def _read_facets(self, store: Store) -> None:
         subject, spatial = self.x("dct:subject"), self.x("dct:spatial")
         kinds = {self.x("org:classification"), self.x("dct:type")}
-        notation = self.x("skos:notation")
+        notation, in_scheme = self.x("skos:notation"), self.x("skos:inScheme")
         date_keys = {self.x(k): v for k, v in DATE_KEYS.items()}
         themes: dict[str, list[str]] = defaultdict(list)
         places: dict[str, list[str]] = defaultdict(list)
@@ -159,7 +173,9 @@ class Catalogue:
             elif p == notation and isinstance(o, ox.Literal):
                 self.notation.setdefault(s, o.value)
             elif isinstance(o, ox.NamedNode):
-                if p == subject:
+                if p == in_scheme:
+                    self.scheme.setdefault(s, o.value)
+                elif p == subject:
                     themes[s].append(o.value)
                 elif p == spatial:
                     places[s].append(o.value)
@@ -180,6 +196,10 @@ class Catalogue:
                 c, row["section"].value, doc.value if doc else None,
                 fn.value if fn else None, quote.value if quote else None,
             )
+        by_section: dict[str, list[str]] = defaultdict(list)
+        for cit in sorted(self.citations.values(), key=lambda c: (c.footnote is not None, c.iri)):
+            by_section[cit.section].append(cit.iri)
+        self.by_section = dict(by_section)
         derived: dict[str, list[str]] = defaultdict(list)
         cited: dict[str, list[str]] = defaultdict(list)
         for row in access.select(store, "catalogue_derivations", self.base):
@@ -189,25 +209,38 @@ class Catalogue:
         self.derived = {k: tuple(sorted(v)) for k, v in derived.items()}
         self.cited = dict(cited)
 
+    def _read_qualified(self, store: Store) -> None:
+        for row in access.select(store, "catalogue_qualified", self.base):
+            q, p, o, d = row["q"].value, row["p"].value, row["o"], row["dir"].value
+            out, inc = self.qualified.setdefault(q, ({}, {}))
+            if d == "out" and isinstance(o, ox.NamedNode | ox.Literal):
+                out.setdefault(p, []).append(o)
+            elif d == "in" and isinstance(o, ox.NamedNode):
+                inc.setdefault(p, []).append(o.value)
+
     # ------------------------------------------------------------------ reading
 
     def x(self, curie: str) -> str:
         """Expand a CURIE (``rg:`` under this deployment's base)."""
         return vocab.expand(curie, self.base)
 
-    def closure(self, types: tuple[str, ...] | list[str]) -> set[str]:
-        out = set(types)
-        for t in types:
-            out |= self.supers.get(t, frozenset())
-        return out
+    def closure(self, types: tuple[str, ...] | list[str]) -> frozenset[str]:
+        """The types and all their superclasses (memoised per combination of types)."""
+        key = tuple(types)
+        found = self._closures.get(key)
+        if found is None:
+            out = set(types)
+            for t in types:
+                out |= self.supers.get(t, frozenset())
+            found = self._closures[key] = frozenset(out)
+        return found
 
     def is_a(self, iri: str, curie_or_iri: str) -> bool:
-        cls = self.x(curie_or_iri) if ":" in curie_or_iri and "://" not in curie_or_iri else curie_or_iri
+        cls = self.x(curie_or_iri) if "://" not in curie_or_iri else curie_or_iri
         return cls in self.closure(self.types.get(iri, ()))
 
     def is_qualified(self, iri: str) -> bool:
-        closure = self.closure(self.types.get(iri, ()))
-        return any(self.x(q) in closure for q in QUALIFIED)
+        return iri in self.qualified
 
     def known(self, iri: str) -> bool:
         """True when the graph describes ``iri`` (it has a type or a label)."""
@@ -271,6 +304,25 @@ class Catalogue:
             return None
         lit = d.get("start") or d.get("from") or d.get("issued") or d.get("end")
         return lit.value if lit else None
+
+    def located(self, place: str) -> list[str]:
+        """Resources whose dct:spatial is ``place`` (reverse index, built on first use)."""
+        return self._reverse("places").get(place, [])
+
+    def tagged(self, theme: str) -> list[str]:
+        """Resources whose dct:subject is ``theme``."""
+        return self._reverse("themes").get(theme, [])
+
+    def _reverse(self, name: str) -> dict[str, list[str]]:
+        cached = self._reverse_cache.get(name)
+        if cached is None:
+            cached = {}
+            forward: dict[str, tuple[str, ...]] = getattr(self, name)
+            for s in sorted(forward):
+                for o in forward[s]:
+                    cached.setdefault(o, []).append(s)
+            self._reverse_cache[name] = cached
+        return cached
 
     def count(self, curie: str) -> int:
         return len(self.members.get(self.x(curie), ()))

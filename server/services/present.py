@@ -9,6 +9,7 @@ from urllib.parse import quote, urlencode
 
 import pyoxigraph as ox
 
+from ..i18n import translate
 from .catalogue import Catalogue
 from .vocab import class_wording, humanise, property_wording
 
@@ -68,7 +69,8 @@ def format_number(value: str | int | float | Decimal, lang: str, decimals: int |
     except InvalidOperation:
         return str(value)
     if decimals is None:
-        decimals = max(0, -d.as_tuple().exponent) if isinstance(d.as_tuple().exponent, int) else 0
+        exponent = d.as_tuple().exponent
+        decimals = max(0, -exponent) if isinstance(exponent, int) else 0
     text = f"{d:,.{decimals}f}"
     if lang == "lv":
         text = text.replace(",", NNBSP).replace(".", ",")
@@ -88,10 +90,8 @@ def format_literal(lit: ox.Literal, lang: str) -> str:
         return format_date(lit, lang)
     if dt in (XSD + "integer", XSD + "decimal", XSD + "double", XSD + "int", XSD + "nonNegativeInteger"):
         return format_number(lit.value, lang)
-    if dt == XSD + "boolean":
-        return {"true": "jā" if lang == "lv" else "yes", "false": "nē" if lang == "lv" else "no"}.get(
-            lit.value, lit.value
-        )
+    if dt == XSD + "boolean" and lit.value in ("true", "false"):
+        return translate(f"format.{lit.value}", lang)
     return lit.value
 
 
@@ -184,7 +184,7 @@ class View:
             return w.get(self.lang, inverse)
         name = self.cat.label(iri, self.lang) if self.cat.has_label(iri) else humanise(iri)
         if inverse:
-            return f"ir „{name}”" if self.lang == "lv" else f"is “{name}” of"
+            return translate("format.inverse", self.lang, name=name)
         return name
 
     def description(self, iri: str) -> str | None:
@@ -209,7 +209,7 @@ class View:
         if start:
             return self.date(start)
         if end:
-            return ("līdz " if self.lang == "lv" else "until ") + self.date(end)
+            return translate("format.until", self.lang, date=self.date(end))
         return ""
 
     def dates_of(self, iri: str) -> str:

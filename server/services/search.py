@@ -18,7 +18,7 @@ from .text import normalise, stem, words
 HIDDEN = ("qb:Observation", "rg:Citation", "qb:DataStructureDefinition")
 TIER = {("pref", "exact"): 100, ("pref", "prefix"): 80, ("pref", "words"): 60,
         ("alt", "exact"): 50, ("alt", "prefix"): 40, ("alt", "words"): 30}
-CATEGORY_BONUS = {"qualified": -25, "concept": -4, "ontology": -8, "source": -6, "other": -6}
+CATEGORY_BONUS = {"qualified": -40, "concept": -4, "ontology": -8, "source": -6, "other": -6}
 
 
 @dataclass(frozen=True)

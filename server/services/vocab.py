@@ -16,6 +16,7 @@ LABELS_FILE = Path(__file__).resolve().parent.parent / "vocabulary_labels.json"
 EXTRA_PREFIXES = {"vann": "http://purl.org/vocab/vann/"}
 
 
+@cache
 def prefixes(base: str = CANONICAL_BASE) -> dict[str, str]:
     """The project's prefixes, with ``rg:`` under the deployment's base."""
     out = {**PREFIXES, **EXTRA_PREFIXES}
@@ -23,6 +24,7 @@ def prefixes(base: str = CANONICAL_BASE) -> dict[str, str]:
     return out
 
 
+@cache
 def expand(curie: str, base: str = CANONICAL_BASE) -> str:
     prefix, _, local = curie.partition(":")
     return prefixes(base)[prefix] + local

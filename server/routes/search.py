@@ -1,0 +1,49 @@
+"""Search: autocomplete JSON (``/api/search``) and the results page (``/search``)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse
+
+from ..rendering import render
+from .page_deps import CatalogueDep, SearchIndexDep, ViewDep
+
+router = APIRouter(tags=["search"])
+
+QueryText = Annotated[str, Query(max_length=200, description="Words to look for")]
+
+
+def _hits(search_index: SearchIndexDep, cat: CatalogueDep, view: ViewDep, q: str, limit: int) -> list[dict[str, Any]]:
+    out = []
+    for h in search_index.search(q, view.lang, limit):
+        ref = view.ref(h.iri)
+        primary = cat.primary.get(h.iri, "")
+        out.append({
+            "iri": h.iri,
+            "label": ref.label,
+            "type": primary,
+            "typeLabel": ref.type_label,
+            "category": ref.category,
+            "url": ref.url,
+            "matched": h.matched if h.matched != ref.label else None,
+            "score": h.score,
+        })
+    return out
+
+
+@router.get("/api/search", summary="Autocomplete: resources whose labels match the words")
+def api_search(search_index: SearchIndexDep, cat: CatalogueDep, view: ViewDep, q: QueryText = "",
+               limit: Annotated[int, Query(ge=1, le=50)] = 10) -> JSONResponse:
+    """A list of ``{iri, label, type, typeLabel, category, url, matched, score}``, best first.
+    Matches Latvian and English preferred and alternative labels, ignoring case and
+    diacritics, by word prefix and Latvian stem ("jelgavas" finds "Jelgava")."""
+    return JSONResponse(_hits(search_index, cat, view, q, limit), headers={"Vary": "Accept-Language, Cookie"})
+
+
+@router.get("/search", response_class=HTMLResponse, summary="Search results page")
+def search_page(request: Request, search_index: SearchIndexDep, cat: CatalogueDep, view: ViewDep,
+                q: QueryText = "") -> HTMLResponse:
+    hits = _hits(search_index, cat, view, q, 100) if q.strip() else []
+    return render(request, "search.html", {"v": view, "q": q, "hits": hits}, view.lang)

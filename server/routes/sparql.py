@@ -1,0 +1,593 @@
+"""``/sparql``: the SPARQL 1.1 Protocol endpoint (query operation only), its Service Description
+and the query workbench.
+
+A request is checked here (size, update, SERVICE, formats) and evaluated in a worker process
+(``server.sparql_workers``), never in the server process, so a runaway query is stopped at the
+time limit without holding up anything else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import parse_qs
+
+import pyoxigraph as ox
+from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from pydantic import BaseModel, Field
+
+from ..config import Settings
+from ..conneg import HTML, RDF_FORMATS, RESULT_FORMATS, Format, NotAcceptable, negotiate
+from ..deps import LangDep, SettingsDep, StoreDep
+from ..namespaces import PREFIXES, data_prefixes
+from ..queries import SERVER_SPARQL, load_dir, server_query
+from ..rendering import render
+from ..service_description import describe, graph_sizes
+from ..service_description import serialize as serialize_sd
+from ..sparql_guard import QueryInfo, describe_syntax_error, inspect
+from ..sparql_workers import (
+    Job,
+    Outcome,
+    PoolUnavailable,
+    QueryFailed,
+    QueryPool,
+    QuerySyntaxError,
+    ResultNotAcceptable,
+    pool_options_from_env,
+)
+from ..store import OxigraphStore, Store
+
+log = logging.getLogger(__name__)
+router = APIRouter(tags=["SPARQL"])
+
+TRUNCATED = "X-Romagraph-Truncated"
+ROW_LIMIT = "X-Romagraph-Row-Limit"
+ROWS = "X-Romagraph-Rows"
+CORS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Expose-Headers": f"{TRUNCATED}, {ROW_LIMIT}, {ROWS}, Server-Timing",
+}
+READ_ONLY = (
+    "This endpoint is read-only: SPARQL Update (INSERT, DELETE, LOAD, CLEAR, CREATE, DROP, "
+    "COPY, MOVE, ADD) is not accepted."
+)
+NO_SERVICE = (
+    "Federated queries are not allowed: this endpoint does not evaluate SERVICE clauses. "
+    "Query the other endpoint yourself and combine the results."
+)
+FORM = "application/x-www-form-urlencoded"
+DIRECT = "application/sparql-query"
+UPDATE = "application/sparql-update"
+# A percent-encoded form body may be up to three times the query's size.
+FORM_OVERHEAD = 3
+
+_FORMAT_HELP = (
+    "Result format, overriding the Accept header: "
+    + ", ".join(f"`{f.key}` ({f.media_type})" for f in (*RESULT_FORMATS, *RDF_FORMATS))
+    + ". SELECT and ASK results come in the first four, CONSTRUCT and DESCRIBE in the others."
+)
+_QUERY_HELP = (
+    "The SPARQL 1.1 query (SELECT, ASK, CONSTRUCT or DESCRIBE). The project's prefixes "
+    "(rg:, skos:, org:, … see /sparql/prefixes) are pre-declared. Without a query, GET returns "
+    "the service description (RDF) or the workbench (HTML)."
+)
+_DG_HELP = (
+    "IRI of a graph to use as the default graph (repeatable); with it, or with "
+    "named-graph-uri, the dataset is exactly the graphs named. Without either, the default "
+    "graph is the union of all named graphs."
+)
+_NG_HELP = "IRI of a named graph the query may address with GRAPH (repeatable)."
+
+_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "Query results (SELECT/ASK), an RDF graph (CONSTRUCT/DESCRIBE), the "
+        "service description (no query, RDF asked for) or the workbench (no query, HTML).",
+        "content": {f.media_type: {} for f in (*RESULT_FORMATS, *RDF_FORMATS, HTML)},
+        "headers": {
+            TRUNCATED: {"description": "`true` when the result was cut at the row limit.",
+                        "schema": {"type": "string"}},
+            ROW_LIMIT: {"description": "The most rows (or triples) a result may have.",
+                        "schema": {"type": "integer"}},
+            ROWS: {"description": "Rows (or triples) in this response.",
+                   "schema": {"type": "integer"}},
+        },
+    },
+    400: {"description": "Malformed query (the parser's message and position), or a bad "
+          "parameter.", "content": {"text/plain": {}}},
+    403: {"description": "SPARQL Update, LOAD or SERVICE: refused, never evaluated.",
+          "content": {"text/plain": {}}},
+    406: {"description": "No acceptable format for this kind of result.",
+          "content": {"text/plain": {}}},
+    413: {"description": "The query is longer than the limit.", "content": {"text/plain": {}}},
+    415: {"description": "POST with a body type other than the protocol's two.",
+          "content": {"text/plain": {}}},
+    503: {"description": "Every query worker is busy.", "content": {"text/plain": {}}},
+    504: {"description": "The query ran past the time limit and was stopped.",
+          "content": {"text/plain": {}}},
+}
+
+
+class ProtocolError(Exception):
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.headers = headers or {}
+
+
+# --- worker pool lifecycle --------------------------------------------------------------------
+
+
+def _new_pool(app: FastAPI) -> QueryPool:
+    """A pool over the app's embedded store: each worker opens an on-disk store (oxigraph:PATH)
+    read-only, or loads a snapshot of an in-memory one."""
+    settings: Settings = app.state.settings
+    store: OxigraphStore = app.state.store
+    source: ox.Store | Path = store.inner
+    if settings.store.startswith("oxigraph:") and not store.files:
+        from ..backends.disk import store_path
+
+        source = store_path(settings.store).absolute()
+    pool = QueryPool(
+        source,
+        size=settings.query_workers,
+        timeout=settings.query_timeout,
+        **pool_options_from_env(),
+    )
+    app.state.sparql_pool = pool
+    return pool
+
+
+async def stop_pool(app: FastAPI) -> None:
+    pool: QueryPool | None = getattr(app.state, "sparql_pool", None)
+    app.state.sparql_pool = None
+    if pool is not None:
+        await pool.close()
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Start the query workers with the app (in the background: the app serves pages at once and
+    /sparql waits for them) and stop them with it."""
+    if not hasattr(app.state.store, "answer_job"):  # a remote store needs no workers (#8)
+        _new_pool(app).start_soon()
+    try:
+        yield
+    finally:
+        await stop_pool(app)
+
+
+async def _pool(request: Request) -> QueryPool:
+    """The app's pool, started on first use when the app runs without its lifespan (a
+    TestClient used without ``with``): its workers are then killed at interpreter exit."""
+    pool: QueryPool | None = getattr(request.app.state, "sparql_pool", None)
+    if pool is None:
+        pool = _new_pool(request.app)
+        atexit.register(pool.kill_all)
+    return pool
+
+
+# --- the protocol ------------------------------------------------------------------------------
+
+
+@router.get(
+    "/sparql",
+    summary="SPARQL query (GET), service description, workbench",
+    responses=_RESPONSES,
+    response_class=Response,
+)
+async def sparql_get(
+    request: Request,
+    settings: SettingsDep,
+    store: StoreDep,
+    lang: LangDep,
+    query: Annotated[str | None, Query(description=_QUERY_HELP)] = None,
+    default_graph_uri: Annotated[
+        list[str] | None, Query(alias="default-graph-uri", description=_DG_HELP)
+    ] = None,
+    named_graph_uri: Annotated[
+        list[str] | None, Query(alias="named-graph-uri", description=_NG_HELP)
+    ] = None,
+    fmt: Annotated[str | None, Query(alias="format", description=_FORMAT_HELP)] = None,
+) -> Response:
+    """The SPARQL 1.1 Protocol query operation by GET (`?query=`).
+
+    The result format follows the Accept header (with q-values) or `format`; SELECT/ASK results
+    as SPARQL JSON, XML, CSV or TSV, CONSTRUCT/DESCRIBE graphs as Turtle, N-Triples, JSON-LD,
+    RDF/XML, TriG or N-Quads. Results are cut at the row limit, announced by
+    `X-Romagraph-Truncated: true`. Without a query: the service description, or the workbench
+    for a browser.
+    """
+    try:
+        params = request.query_params
+        if "update" in params:
+            raise ProtocolError(403, READ_ONLY)
+        queries = params.getlist("query")
+        if len(queries) > 1:
+            raise ProtocolError(400, "Give exactly one `query` parameter.")
+        formats = params.getlist("format")  # clients may repeat it (SPARQLWrapper does)
+        if query is None:
+            return await _no_query(request, settings, store, lang, formats)
+        return await _answer(
+            request, settings, store, lang, query, default_graph_uri, named_graph_uri, formats
+        )
+    except ProtocolError as e:
+        return _error(e.status, e.message, e.headers)
+
+
+@router.post(
+    "/sparql",
+    summary="SPARQL query (POST)",
+    responses=_RESPONSES,
+    response_class=Response,
+    openapi_extra={
+        "parameters": [
+            {"name": "default-graph-uri", "in": "query", "required": False,
+             "description": _DG_HELP + " (for a direct application/sparql-query body)",
+             "schema": {"type": "array", "items": {"type": "string"}}},
+            {"name": "named-graph-uri", "in": "query", "required": False,
+             "description": _NG_HELP + " (for a direct application/sparql-query body)",
+             "schema": {"type": "array", "items": {"type": "string"}}},
+            {"name": "format", "in": "query", "required": False, "description": _FORMAT_HELP,
+             "schema": {"type": "string"}},
+        ],
+        "requestBody": {
+            "required": True,
+            "content": {
+                FORM: {"schema": {
+                    "type": "object",
+                    "required": ["query"],
+                    "properties": {
+                        "query": {"type": "string", "description": _QUERY_HELP},
+                        "default-graph-uri": {"type": "array", "items": {"type": "string"},
+                                              "description": _DG_HELP},
+                        "named-graph-uri": {"type": "array", "items": {"type": "string"},
+                                            "description": _NG_HELP},
+                        "format": {"type": "string", "description": _FORMAT_HELP},
+                    },
+                }},
+                DIRECT: {"schema": {"type": "string", "description": _QUERY_HELP}},
+            },
+        },
+    },
+)
+async def sparql_post(
+    request: Request, settings: SettingsDep, store: StoreDep, lang: LangDep
+) -> Response:
+    """The SPARQL 1.1 Protocol query operation by POST: URL-encoded form (`query=`) or the query
+    itself as `application/sparql-query` (dataset and `format` then in the URL). Updates
+    (`application/sparql-update`, `update=`) are refused with 403."""
+    try:
+        ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if ctype == UPDATE:
+            raise ProtocolError(403, READ_ONLY)
+        if ctype not in (FORM, DIRECT):
+            raise ProtocolError(
+                415, f"Send the query as {DIRECT} or as an {FORM} form with a `query` field.",
+                {"Accept-Post": f"{DIRECT}, {FORM}"},
+            )
+        limit = settings.max_query_bytes * (FORM_OVERHEAD if ctype == FORM else 1) + 4096
+        body = await _read_body(request, limit, settings.max_query_bytes)
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise ProtocolError(400, f"The request body is not UTF-8: {e}") from None
+        url = request.query_params
+        if ctype == DIRECT:
+            query = text
+            dg, ng = url.getlist("default-graph-uri"), url.getlist("named-graph-uri")
+            formats = url.getlist("format")
+        else:
+            form = parse_qs(text, keep_blank_values=True)
+            if "update" in form:
+                raise ProtocolError(403, READ_ONLY)
+            queries = form.get("query", [])
+            if len(queries) != 1:
+                raise ProtocolError(400, "Give exactly one `query` field in the form.")
+            query = queries[0]
+            dg, ng = form.get("default-graph-uri", []), form.get("named-graph-uri", [])
+            formats = form.get("format") or url.getlist("format")
+        return await _answer(
+            request, settings, store, lang, query, dg or None, ng or None, formats
+        )
+    except ProtocolError as e:
+        return _error(e.status, e.message, e.headers)
+
+
+@router.options("/sparql", include_in_schema=False)
+async def sparql_preflight() -> Response:
+    """CORS preflight: any origin may query (GET and POST)."""
+    return Response(status_code=204, headers={
+        **CORS,
+        "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
+        "Access-Control-Allow-Headers": "Accept, Content-Type",
+        "Access-Control-Max-Age": "86400",
+    })
+
+
+async def _read_body(request: Request, limit: int, query_limit: int) -> bytes:
+    too_big = ProtocolError(413, f"The query is larger than the limit of {query_limit} bytes.")
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise too_big
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise too_big
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _error(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+    return PlainTextResponse(
+        message.rstrip() + "\n", status_code=status,
+        headers={"Vary": "Accept", **CORS, **(headers or {})},
+    )
+
+
+def _not_acceptable(offered: tuple[Format, ...], what: str) -> ProtocolError:
+    return ProtocolError(
+        406,
+        f"Not acceptable: {what} can be had as "
+        + ", ".join(f"{f.media_type} (format={f.key})" for f in offered)
+        + ".",
+    )
+
+
+def _format_names(formats: list[str]) -> list[str]:
+    """The values of ``format``, each possibly a comma-separated list of types."""
+    return [
+        name.split(";")[0].strip() for value in formats for name in value.split(",")
+        if name.strip()
+    ]
+
+
+def _try_negotiate(
+    accept: str | None, offered: tuple[Format, ...], formats: list[str]
+) -> Format | None:
+    """The format to send: the first ``format`` value on offer, else the Accept header's
+    choice; None when nothing fits."""
+    names = _format_names(formats)
+    if names:
+        for name in names:
+            with contextlib.suppress(NotAcceptable):
+                return negotiate(None, offered, name)
+        return None
+    try:
+        return negotiate(accept, offered)
+    except NotAcceptable:
+        return None
+
+
+def _prefers_html(request: Request, offered: tuple[Format, ...], formats: list[str]) -> bool:
+    names = _format_names(formats)
+    if names:
+        return names[0].lower() in ("html", HTML.media_type)
+    chosen = _try_negotiate(request.headers.get("accept"), (*offered, HTML), [])
+    return chosen is HTML
+
+
+async def _no_query(
+    request: Request, settings: Settings, store: Store, lang: str, formats: list[str]
+) -> Response:
+    if _prefers_html(request, RDF_FORMATS, formats):
+        return _workbench(request, settings, lang, None)
+    accept = request.headers.get("accept")
+    chosen = _try_negotiate(accept, RDF_FORMATS, formats)
+    if chosen is None:
+        if _try_negotiate(accept, RESULT_FORMATS, formats) is not None:
+            raise ProtocolError(400, "Missing `query`. GET /sparql without a query returns the "
+                                "service description (RDF) or the workbench (HTML).")
+        raise _not_acceptable(RDF_FORMATS, "the service description")
+    graphs: list[tuple[str, int]] | None = getattr(request.app.state, "sparql_graph_sizes", None)
+    if graphs is None:
+        graphs = await asyncio.to_thread(graph_sizes, store)  # counts every graph: once
+        request.app.state.sparql_graph_sizes = graphs
+    endpoint = str(request.url.replace(query=""))
+    body = serialize_sd(describe(endpoint, graphs, settings), chosen)
+    return Response(body, media_type=chosen.media_type, headers={"Vary": "Accept", **CORS})
+
+
+def _check_graphs(iris: list[str] | None, param: str) -> tuple[str, ...] | None:
+    if not iris:
+        return None
+    for iri in iris:
+        try:
+            ox.NamedNode(iri)
+        except ValueError as e:
+            raise ProtocolError(400, f"{param}: {iri!r} is not an absolute IRI ({e}).") from None
+    return tuple(iris)
+
+
+async def _answer(
+    request: Request,
+    settings: Settings,
+    store: Store,
+    lang: str,
+    query: str,
+    default_graphs: list[str] | None,
+    named_graphs: list[str] | None,
+    formats: list[str],
+) -> Response:
+    if len(query.encode("utf-8")) > settings.max_query_bytes:
+        raise ProtocolError(
+            413, f"The query is larger than the limit of {settings.max_query_bytes} bytes."
+        )
+    if not query.strip():
+        raise ProtocolError(400, "The query is empty.")
+    if "service" in query.lower() or len(query) > 8192:
+        # rdflib's parse (the word "service") or a long text: keep it off the event loop
+        info: QueryInfo = await asyncio.to_thread(inspect, query)
+    else:
+        info = inspect(query)
+    if info.update:
+        raise ProtocolError(403, f"{info.update}: {READ_ONLY}")
+    if info.service:
+        raise ProtocolError(403, NO_SERVICE)
+
+    accept = request.headers.get("accept")
+    offered = RDF_FORMATS if info.returns_graph else RESULT_FORMATS
+    if request.method == "GET" and _prefers_html(request, offered, formats):
+        return _workbench(request, settings, lang, query)
+    results_fmt = _try_negotiate(accept, RESULT_FORMATS, formats)
+    graph_fmt = _try_negotiate(accept, RDF_FORMATS, formats)
+    if info.form in ("SELECT", "ASK") and results_fmt is None:
+        raise _not_acceptable(RESULT_FORMATS, f"{info.form} results")
+    if info.returns_graph and graph_fmt is None:
+        raise _not_acceptable(RDF_FORMATS, f"{info.form} results")
+
+    protocol_dataset = bool(default_graphs or named_graphs)
+    job = Job(
+        query=query,
+        results_format=results_fmt.key if results_fmt else None,
+        graph_format=graph_fmt.key if graph_fmt else None,
+        max_rows=settings.max_rows,
+        default_graphs=_check_graphs(default_graphs, "default-graph-uri"),
+        named_graphs=_check_graphs(named_graphs, "named-graph-uri"),
+        union_default_graph=not protocol_dataset and not info.dataset_clause,
+        prefixes=project_prefixes(settings),
+    )
+    # A remote store (server/backends/remote.py) has its endpoint evaluate the job (#8).
+    answer_job = getattr(store, "answer_job", None)
+    try:
+        if answer_job is not None:
+            outcome: Outcome = await answer_job(job)
+        else:
+            outcome = await (await _pool(request)).run(job)
+    except QuerySyntaxError as e:
+        raise ProtocolError(
+            400, "Malformed query: " + describe_syntax_error(query, e.message)
+        ) from None
+    except ResultNotAcceptable as e:
+        if e.kind == "graph":
+            raise _not_acceptable(RDF_FORMATS, "CONSTRUCT/DESCRIBE results") from None
+        raise _not_acceptable(RESULT_FORMATS, "SELECT/ASK results") from None
+    except PoolUnavailable as e:
+        raise ProtocolError(e.status, e.message, {"Retry-After": "2"}) from None
+    except QueryFailed as e:
+        raise ProtocolError(e.status, e.message) from None
+    return _result_response(outcome, settings)
+
+
+def _result_response(outcome: Outcome, settings: Settings) -> Response:
+    fmt = next(f for f in (*RESULT_FORMATS, *RDF_FORMATS) if f.key == outcome.format)
+    headers = {
+        "Vary": "Accept",
+        **CORS,
+        ROW_LIMIT: str(settings.max_rows),
+        TRUNCATED: "true" if outcome.truncated else "false",
+        ROWS: str(outcome.rows),
+        "Server-Timing": f"query;dur={outcome.seconds * 1000:.1f}",
+    }
+    return Response(outcome.body, media_type=fmt.media_type, headers=headers)
+
+
+def project_prefixes(settings: Settings) -> dict[str, str]:
+    """The prefixes pre-declared for every query: the vocabularies and the minted IRIs."""
+    return {**PREFIXES, **data_prefixes(settings.base_iri)}
+
+
+# --- the workbench ------------------------------------------------------------------------------
+
+
+_LISTED: dict[Path, tuple[tuple[tuple[str, int], ...], list[dict[str, str]]]] = {}
+
+
+def _listed(folder: Path) -> list[dict[str, str]]:
+    """The queries of ``folder`` for the workbench, parsed again only when a file changed."""
+    signature = tuple((p.name, p.stat().st_mtime_ns) for p in sorted(folder.glob("*.rq")))
+    cached = _LISTED.get(folder)
+    if cached and cached[0] == signature:
+        return cached[1]
+    listed = [
+        {"name": q.name, "title": q.title, "description": q.description, "text": q.text,
+         "kind": q.kind}
+        for q in sorted(load_dir(folder).values(), key=lambda q: q.title.lower())
+    ]
+    _LISTED[folder] = (signature, listed)
+    return listed
+
+
+def _workbench(request: Request, settings: Settings, lang: str, query: str | None) -> Response:
+    problems: list[str] = []
+    try:
+        research = _listed(settings.queries_dir)
+    except SyntaxError as e:
+        research, problems = [], [str(e)]
+    try:
+        internal = _listed(SERVER_SPARQL)
+    except SyntaxError as e:
+        internal, problems = [], [*problems, str(e)]
+    prefixes = project_prefixes(settings)
+    width = max(len(p) for p in prefixes) + 1
+    prologue = "\n".join(f"PREFIX {(p + ':').ljust(width)} <{iri}>" for p, iri in prefixes.items())
+    default_query = (
+        prologue + "\n\n# Classes of the romagraph ontology with their English labels\n"
+        "SELECT ?class ?label WHERE {\n  ?class a owl:Class ;\n         rdfs:label ?label .\n"
+        '  FILTER(LANG(?label) = "en")\n}\nORDER BY ?label\nLIMIT 100\n'
+    )
+    response = render(request, "sparql.html", {
+        "query": query,
+        "default_query": default_query,
+        "research_queries": research,
+        "server_queries": internal,
+        "problems": problems,
+        "settings": settings,
+        "prefixes": prefixes,
+        "result_formats": RESULT_FORMATS,
+        "rdf_formats": RDF_FORMATS,
+    }, lang)
+    response.headers["Vary"] = "Accept, Accept-Language, Cookie"
+    return response
+
+
+class LabelRequest(BaseModel):
+    iris: list[str] = Field(default_factory=list, max_length=1000,
+                            description="IRIs to label (at most 1000).")
+
+
+class LabelResponse(BaseModel):
+    labels: dict[str, str] = Field(description="IRI → label in the reader's language, for the "
+                                   "IRIs that have one.")
+
+
+@router.post("/sparql/labels", summary="Labels for the workbench's result tables",
+             response_model=LabelResponse)
+def sparql_labels(body: LabelRequest, store: StoreDep, lang: LangDep) -> LabelResponse:
+    """Display labels (skos:prefLabel, rdfs:label, foaf:name, schema:name, dct:title) of the
+    given IRIs, in the reader's language when there is one."""
+    text = server_query("workbench_labels")
+    order = {code: i for i, code in enumerate(dict.fromkeys((lang, "en", "lv", "")))}
+    labels: dict[str, str] = {}
+    for iri in dict.fromkeys(body.iris):
+        try:
+            node = ox.NamedNode(iri)
+        except ValueError:
+            continue
+        best: tuple[int, int, str] | None = None
+        for row in store.select(text, {"iri": node}):
+            label = row["label"]
+            if not isinstance(label, ox.Literal):
+                continue
+            # the reader's language first, then the property's rank
+            cand = (order.get(label.language or "", 4), int(row["rank"].value), label.value)
+            if best is None or cand < best:
+                best = cand
+        if best is not None:
+            labels[iri] = best[2]
+    return LabelResponse(labels=labels)
+
+
+@router.get("/sparql/prefixes", summary="The prefixes pre-declared for every query")
+def sparql_prefixes(settings: SettingsDep) -> JSONResponse:
+    """Prefix → namespace IRI, as prefix.cc serves them (the workbench's editor reads it)."""
+    return JSONResponse(project_prefixes(settings), headers=CORS)

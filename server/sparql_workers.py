@@ -1,0 +1,603 @@
+"""A pool of worker processes that evaluate /sparql queries, so a query can really be stopped.
+
+pyoxigraph holds the GIL while it evaluates and offers no way to interrupt a query, so the
+endpoint never evaluates a user's query in the server process. Each worker holds its own
+in-memory copy of the graph, loaded from an N-Quads snapshot of the server's store (the same
+quads whatever the store was built from, fixtures included). A query that overruns the time
+limit gets its worker killed (SIGKILL) and a fresh one started in the background; the others go
+on serving.
+
+Workers are started with the ``forkserver`` method (``spawn`` where it is missing): a fork of the
+loaded server process would inherit its threads' locks and the listening socket. On Linux each
+worker also moves into an empty network namespace before it loads anything, so even a query that
+slipped past the SERVICE check could open no connection.
+
+Results are serialised in the worker by pyoxigraph's own writers. The row cap is exact and lazy:
+rows are first written as TSV (one line per row) into a writer that stops pyoxigraph once the cap
+is passed; when another format is asked for, the TSV is parsed back and re-written by pyoxigraph.
+Graphs (CONSTRUCT/DESCRIBE) are capped the same way through N-Triples.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ctypes
+import logging
+import multiprocessing
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+
+log = logging.getLogger(__name__)
+
+RESULT_FORMATS = {
+    "json": ox.QueryResultsFormat.JSON,
+    "xml": ox.QueryResultsFormat.XML,
+    "csv": ox.QueryResultsFormat.CSV,
+    "tsv": ox.QueryResultsFormat.TSV,
+}
+GRAPH_FORMATS = {
+    "ttl": ox.RdfFormat.TURTLE,
+    "nt": ox.RdfFormat.N_TRIPLES,
+    "jsonld": ox.RdfFormat.JSON_LD,
+    "rdfxml": ox.RdfFormat.RDF_XML,
+    "trig": ox.RdfFormat.TRIG,
+    "nq": ox.RdfFormat.N_QUADS,
+}
+
+
+# --- what goes over the pipe -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Job:
+    """One query to evaluate, with the formats negotiated for each kind of result."""
+
+    query: str
+    results_format: str | None  # key of RESULT_FORMATS for SELECT/ASK, None if not acceptable
+    graph_format: str | None  # key of GRAPH_FORMATS for CONSTRUCT/DESCRIBE, None if not acceptable
+    max_rows: int
+    default_graphs: tuple[str, ...] | None = None  # protocol dataset (default-graph-uri)
+    named_graphs: tuple[str, ...] | None = None  # protocol dataset (named-graph-uri)
+    union_default_graph: bool = True
+    prefixes: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    kind: str  # "solutions", "boolean" or "graph"
+    format: str  # the format key the body is written in
+    body: bytes
+    rows: int  # solutions or triples written (1 for ASK)
+    truncated: bool
+    seconds: float  # evaluation + serialisation time inside the worker
+
+
+class QueryFailed(Exception):
+    """The query could not be answered; ``status`` is the HTTP status that says why."""
+
+    status = 500
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class QuerySyntaxError(QueryFailed):
+    status = 400
+
+
+class QueryEvaluationError(QueryFailed):
+    status = 400
+
+
+class ResultNotAcceptable(QueryFailed):
+    """The query's result kind (known only after parsing) has no acceptable format."""
+
+    status = 406
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(kind)
+        self.kind = kind
+
+
+class QueryTimeout(QueryFailed):
+    status = 504
+
+
+class PoolUnavailable(QueryFailed):
+    status = 503
+
+
+class WorkerLost(QueryFailed):
+    status = 503
+
+
+# --- inside a worker process -------------------------------------------------------------------
+
+
+class _Full(Exception):
+    """Raised from the capped writer to stop pyoxigraph once the cap is passed."""
+
+
+class _LineCappedWriter:
+    """A binary sink for pyoxigraph that stops after ``max_lines`` complete lines."""
+
+    def __init__(self, max_lines: int) -> None:
+        self.max_lines = max_lines
+        self.parts: list[bytes] = []
+        self.lines = 0
+
+    def write(self, data: Any) -> int:
+        chunk = bytes(data)
+        self.parts.append(chunk)
+        self.lines += chunk.count(b"\n")
+        if self.lines > self.max_lines:
+            raise _Full
+        return len(chunk)
+
+    def flush(self) -> None:
+        pass
+
+    @property
+    def full(self) -> bool:
+        return self.lines > self.max_lines
+
+    def body(self) -> bytes:
+        """The first ``max_lines`` complete lines."""
+        data = b"".join(self.parts)
+        if not self.full:
+            return data
+        end = data.rfind(b"\n") + 1  # drop a partial last line
+        for _ in range(self.lines - self.max_lines):
+            end = data.rfind(b"\n", 0, end - 1) + 1
+        return data[:end]
+
+
+def _capped(serialize: Any, max_lines: int) -> tuple[bytes, int, bool]:
+    writer = _LineCappedWriter(max_lines)
+    try:
+        serialize(writer)
+    except Exception:
+        if not writer.full:
+            raise
+    body = writer.body()
+    return body, min(writer.lines, max_lines), writer.full
+
+
+def _execute(store: ox.Store, job: Job) -> Outcome:
+    started = time.perf_counter()
+    options: dict[str, Any] = {"prefixes": job.prefixes or None}
+    if job.default_graphs is not None or job.named_graphs is not None:
+        options["default_graph"] = [ox.NamedNode(g) for g in job.default_graphs or ()]
+        if job.named_graphs is not None:
+            options["named_graphs"] = [ox.NamedNode(g) for g in job.named_graphs]
+    elif job.union_default_graph:
+        options["use_default_graph_as_union"] = True
+    try:
+        result = store.query(job.query, **options)
+    except SyntaxError as e:
+        raise QuerySyntaxError(str(e)) from None
+    except ValueError as e:  # e.g. an invalid IRI in default-graph-uri
+        raise QueryEvaluationError(str(e)) from None
+
+    if isinstance(result, ox.QueryBoolean):
+        if job.results_format is None:
+            raise ResultNotAcceptable("boolean")
+        body = result.serialize(format=RESULT_FORMATS[job.results_format]) or b""
+        return Outcome("boolean", job.results_format, body, 1, False, _since(started))
+
+    if isinstance(result, ox.QuerySolutions):
+        if job.results_format is None:
+            raise ResultNotAcceptable("solutions")
+        tsv = ox.QueryResultsFormat.TSV
+        body, lines, truncated = _capped(
+            lambda w: result.serialize(w, format=tsv), job.max_rows + 1
+        )
+        if job.results_format != "tsv":
+            body = ox.parse_query_results(body, format=tsv).serialize(
+                format=RESULT_FORMATS[job.results_format]
+            ) or b""
+        return Outcome(
+            "solutions", job.results_format, body, max(0, lines - 1), truncated, _since(started)
+        )
+
+    if job.graph_format is None:
+        raise ResultNotAcceptable("graph")
+    nt = ox.RdfFormat.N_TRIPLES
+    body, lines, truncated = _capped(lambda w: result.serialize(w, format=nt), job.max_rows)
+    if job.graph_format not in ("nt", "nq"):  # N-Triples is also valid N-Quads
+        triples = ox.parse(body, format=nt)
+        body = ox.serialize(
+            triples, format=GRAPH_FORMATS[job.graph_format], prefixes=job.prefixes or None
+        ) or b""
+    return Outcome("graph", job.graph_format, body, lines, truncated, _since(started))
+
+
+def _since(t: float) -> float:
+    return time.perf_counter() - t
+
+
+_CLONE_NEWUSER = 0x10000000
+_CLONE_NEWNET = 0x40000000
+
+
+def isolate_network() -> str | None:
+    """Move this (single-threaded) process into an empty network namespace.
+
+    Returns how (``"network namespace"`` or ``"user+network namespace"``), or None when the
+    platform refuses; afterwards any connection attempt fails with "network unreachable".
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+    except OSError:
+        return None
+    for flags, how in (
+        (_CLONE_NEWNET, "network namespace"),
+        (_CLONE_NEWUSER | _CLONE_NEWNET, "user+network namespace"),
+    ):
+        if libc.unshare(flags) == 0:
+            return how
+    return None
+
+
+def worker_main(conn: Connection, data: str, isolate: bool) -> None:
+    """Entry point of a worker process: open the data (an N-Quads snapshot, loaded into memory,
+    or an on-disk store, opened read-only), then answer jobs until told to stop."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the server stops us; Ctrl-C is for it
+    started = time.perf_counter()
+    isolation = isolate_network() if isolate else None
+    if Path(data).is_dir():
+        store = ox.Store.read_only(data)
+    else:
+        store = ox.Store()
+        store.load(path=data, format=ox.RdfFormat.N_QUADS, lenient=True)
+    conn.send(
+        ("ready", {"seconds": _since(started), "quads": len(store), "isolation": isolation})
+    )
+    while True:
+        try:
+            job = conn.recv()
+        except (EOFError, OSError):
+            return
+        if job is None:
+            return
+        try:
+            conn.send(("ok", _execute(store, job)))
+        except QueryFailed as e:
+            conn.send(("failed", e))
+        except Exception as e:  # anything pyoxigraph raises while evaluating or writing
+            conn.send(("failed", QueryEvaluationError(f"{type(e).__name__}: {e}")))
+
+
+# --- in the server process ---------------------------------------------------------------------
+
+
+@dataclass(eq=False)  # hashed by identity: kept in a set
+class _Worker:
+    process: BaseProcess
+    conn: Connection
+    ready_seconds: float = 0.0
+    isolation: str | None = None
+
+    def kill(self) -> None:
+        with contextlib.suppress(Exception):
+            self.process.kill()
+        with contextlib.suppress(Exception):
+            self.conn.close()
+
+
+async def _readable(conn: Connection, timeout: float) -> bool:
+    """Wait, without blocking the event loop, until ``conn`` has data (True) or time is up."""
+    if conn.poll():
+        return True
+    loop = asyncio.get_running_loop()
+    ready: asyncio.Future[None] = loop.create_future()
+    fd = conn.fileno()
+
+    def wake() -> None:
+        if not ready.done():
+            ready.set_result(None)
+
+    loop.add_reader(fd, wake)
+    try:
+        await asyncio.wait_for(ready, timeout)
+        return True
+    except TimeoutError:
+        return False
+    finally:
+        loop.remove_reader(fd)
+        # uvloop leaves the descriptor non-blocking, and Connection.recv expects a blocking one
+        # (a large result arrives in several reads)
+        with contextlib.suppress(OSError):
+            os.set_blocking(fd, True)
+
+
+def default_start_method() -> str:
+    methods = multiprocessing.get_all_start_methods()
+    return "forkserver" if "forkserver" in methods else "spawn"
+
+
+class QueryPool:
+    """``size`` worker processes over ``source``; ``run`` answers one job.
+
+    ``source`` is an in-memory store (each worker loads an N-Quads snapshot of it) or the folder
+    of an on-disk store (each worker opens it read-only, in milliseconds)."""
+
+    def __init__(
+        self,
+        source: ox.Store | Path,
+        size: int = 2,
+        timeout: float = 5.0,
+        *,
+        start_method: str | None = None,
+        isolate_network: bool = True,
+        start_timeout: float = 120.0,
+    ) -> None:
+        self.size = max(1, size)
+        self.timeout = timeout
+        self.start_method = start_method or default_start_method()
+        self.isolate = isolate_network
+        self.start_timeout = start_timeout
+        self._source = source
+        self._ctx = multiprocessing.get_context(self.start_method)
+        if self.start_method == "forkserver":
+            self._ctx.set_forkserver_preload(["pyoxigraph", __name__])
+        self._dir: Path | None = None  # the snapshot's temporary folder, if one was written
+        self._data: Path | None = None
+        self._workers: set[_Worker] = set()
+        self._idle: asyncio.Queue[_Worker] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._closed = False
+        self._starting: asyncio.Task[None] | None = None
+        self.startup_seconds = 0.0
+        self.started = 0  # workers started, replacements included
+        self.replaced = 0  # workers killed for overrunning (or lost) and replaced
+        self.snapshot_seconds = 0.0
+        self.isolation: str | None = None
+
+    # lifecycle
+
+    def start_soon(self) -> None:
+        """Start the workers in the background; ``run`` waits for them."""
+        if self._starting is None:
+            self._starting = asyncio.get_running_loop().create_task(self._start())
+
+    async def start(self) -> None:
+        """Start the workers and wait until they are ready."""
+        await self.ready()
+
+    async def ready(self) -> None:
+        """Wait until the workers are up (starting them if nobody has)."""
+        self.start_soon()
+        assert self._starting is not None
+        try:
+            # shielded: a request that gives up must not cancel the start for everyone
+            await asyncio.shield(self._starting)
+        except asyncio.CancelledError:
+            raise
+        except Exception as e:
+            raise PoolUnavailable(f"the query workers could not be started: {e}") from None
+
+    async def _start(self) -> None:
+        t = time.perf_counter()
+        try:
+            if isinstance(self._source, Path):
+                self._data = self._source
+            else:
+                self._dir = Path(tempfile.mkdtemp(prefix="romagraph-sparql-"))
+                self._data = self._dir / "dataset.nq"
+                await asyncio.to_thread(
+                    self._source.dump, str(self._data), format=ox.RdfFormat.N_QUADS
+                )
+            self.snapshot_seconds = time.perf_counter() - t
+            self._bind_loop()
+            workers = await asyncio.gather(*(self._start_worker() for _ in range(self.size)))
+        except BaseException:
+            self.kill_all()
+            raise
+        for w in workers:
+            self._release(w)
+        self.isolation = workers[0].isolation
+        self.startup_seconds = time.perf_counter() - t
+        if self.isolate and self.isolation is None:
+            log.warning(
+                "SPARQL workers could not be isolated from the network; SERVICE is refused by "
+                "the query check only"
+            )
+        log.info(
+            "SPARQL pool: %d %s workers ready in %.2f s (snapshot %.2f s, load %.2f s), "
+            "network isolation: %s",
+            self.size, self.start_method, self.startup_seconds, self.snapshot_seconds,
+            max(w.ready_seconds for w in workers), self.isolation or "none",
+        )
+
+    async def close(self) -> None:
+        self._closed = True
+        if self._starting is not None and not self._starting.done():
+            self._starting.cancel()
+            with contextlib.suppress(BaseException):
+                await self._starting
+        for task in list(self._tasks):
+            task.cancel()
+        for w in list(self._workers):
+            with contextlib.suppress(Exception):
+                w.conn.send(None)
+        deadline = time.monotonic() + 2
+        for w in list(self._workers):
+            await asyncio.to_thread(w.process.join, max(0.0, deadline - time.monotonic()))
+            w.kill()
+            await asyncio.to_thread(w.process.join, 1)
+        self._workers.clear()
+        if self._dir is not None:
+            shutil.rmtree(self._dir, ignore_errors=True)
+
+    def kill_all(self) -> None:
+        """Synchronous last resort (interpreter exit without a lifespan shutdown)."""
+        self._closed = True
+        for w in list(self._workers):
+            w.kill()
+        self._workers.clear()
+        if self._dir is not None:
+            shutil.rmtree(self._dir, ignore_errors=True)
+
+    @property
+    def alive(self) -> int:
+        return sum(1 for w in self._workers if w.process.is_alive())
+
+    def pids(self) -> list[int]:
+        return [w.process.pid for w in self._workers if w.process.pid is not None]
+
+    # running a query
+
+    async def run(self, job: Job) -> Outcome:
+        """Evaluate ``job`` in an idle worker within the time limit."""
+        if self._closed:
+            raise PoolUnavailable("the query service is shutting down")
+        await self.ready()
+        self._bind_loop()
+        assert self._idle is not None
+        for _attempt in range(self.size + 1):
+            try:
+                worker = await asyncio.wait_for(self._idle.get(), self.timeout)
+            except TimeoutError:
+                raise PoolUnavailable(
+                    f"All {self.size} query workers stayed busy for {self.timeout:g} s; "
+                    "try again shortly."
+                ) from None
+            try:
+                worker.conn.send(job)
+            except (OSError, EOFError):  # the worker died while idle (killed, out of memory)
+                self._replace(worker)
+                continue
+            try:
+                answered = await _readable(worker.conn, self.timeout)
+            except BaseException:  # cancelled (the client went away): stop the evaluation too
+                self._replace(worker)
+                raise
+            if not answered:
+                self._replace(worker)
+                raise QueryTimeout(
+                    f"The query ran longer than the time limit of {self.timeout:g} s and was "
+                    "stopped. Make it more specific (bind more variables, add LIMIT) or run it "
+                    "on your own copy of the data (romagraph query)."
+                )
+            try:
+                # in a thread: a large result takes a while to copy, the loop must not wait
+                status, payload = await asyncio.to_thread(worker.conn.recv)
+            except (EOFError, OSError):
+                self._replace(worker)
+                raise WorkerLost(
+                    "The query worker ended while evaluating the query (out of memory?); "
+                    "it has been replaced."
+                ) from None
+            except BaseException:  # cancelled half-way through the answer
+                self._replace(worker)
+                raise
+            self._release(worker)
+            if status == "ok":
+                assert isinstance(payload, Outcome)
+                return payload
+            assert isinstance(payload, QueryFailed)
+            raise payload
+        raise PoolUnavailable("No query worker could take the query; try again shortly.")
+
+    # internals
+
+    def _bind_loop(self) -> None:
+        """(Re)create the idle queue on the running loop: a TestClient used without ``with``
+        runs each request on a loop of its own."""
+        loop = asyncio.get_running_loop()
+        if self._loop is loop and self._idle is not None:
+            return
+        old = self._idle
+        self._idle = asyncio.Queue()
+        self._loop = loop
+        while old is not None and not old.empty():
+            self._idle.put_nowait(old.get_nowait())
+
+    def _release(self, worker: _Worker) -> None:
+        assert self._idle is not None
+        self._idle.put_nowait(worker)
+
+    async def _start_worker(self) -> _Worker:
+        assert self._data is not None
+        parent_end, child_end = self._ctx.Pipe(duplex=True)
+        process = self._ctx.Process(  # type: ignore[attr-defined]
+            target=worker_main,
+            args=(child_end, str(self._data), self.isolate),
+            name="romagraph-sparql-worker",
+            daemon=True,
+        )
+        await asyncio.to_thread(process.start)
+        child_end.close()
+        worker = _Worker(process, parent_end)
+        self._workers.add(worker)
+        self.started += 1
+        if not await _readable(parent_end, self.start_timeout):
+            self._discard(worker)
+            raise RuntimeError(f"a SPARQL worker did not start within {self.start_timeout:g} s")
+        try:
+            status, info = parent_end.recv()
+        except (EOFError, OSError) as e:
+            self._discard(worker)
+            raise RuntimeError(f"a SPARQL worker failed to start (exit code "
+                               f"{process.exitcode})") from e
+        assert status == "ready"
+        worker.ready_seconds = info["seconds"]
+        worker.isolation = info["isolation"]
+        return worker
+
+    def _discard(self, worker: _Worker) -> None:
+        worker.kill()
+        self._workers.discard(worker)
+        # reap in the background so no zombie is left
+        with contextlib.suppress(RuntimeError):
+            asyncio.get_running_loop().run_in_executor(None, worker.process.join, 5)
+
+    def _replace(self, worker: _Worker) -> None:
+        self._discard(worker)
+        self.replaced += 1
+        if self._closed:
+            return
+        task = asyncio.get_running_loop().create_task(self._start_replacement())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _start_replacement(self) -> None:
+        for attempt in range(5):
+            try:
+                worker = await self._start_worker()
+            except Exception:
+                log.exception("could not start a replacement SPARQL worker (attempt %d)", attempt)
+                await asyncio.sleep(min(30, 2**attempt))
+                continue
+            if self._closed:
+                self._discard(worker)
+            else:
+                self._release(worker)
+            return
+
+
+def pool_options_from_env() -> dict[str, Any]:
+    """Overrides for tests and experiments (not settings: nobody should need them)."""
+    options: dict[str, Any] = {}
+    if method := os.environ.get("ROMAGRAPH_SPARQL_START_METHOD"):
+        options["start_method"] = method
+    if os.environ.get("ROMAGRAPH_SPARQL_ISOLATE", "1") in ("0", "false", "no"):
+        options["isolate_network"] = False
+    return options

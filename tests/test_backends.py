@@ -1,0 +1,231 @@
+"""Store backends behind the one store interface: the on-disk Oxigraph store (load, reopen,
+atomic replacement), a remote SPARQL endpoint (a real Oxigraph server on 127.0.0.1) answering
+exactly as the embedded store does, and capabilities a remote store lacks failing with a message."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+from fastapi.testclient import TestClient
+
+from server.app import create_app
+from server.backends.disk import load_disk, open_disk
+from server.backends.loading import dump_sources, repository_sources
+from server.backends.remote import RemoteStore, bind, load_remote
+from server.config import REPO_ROOT, Settings
+from server.store import (
+    DataError,
+    OxigraphStore,
+    StoreUnavailable,
+    UnsupportedByStore,
+    open_store,
+)
+
+from .servers import NO_OXIGRAPH, OXIGRAPH, fragments, free_port, oxigraph_server
+
+BASE = "https://w3id.org/romagraph/"
+KM = ox.NamedNode(BASE + "id/org/kulturas-ministrija")
+OUTGOING = "SELECT ?r ?p ?o WHERE { ?r ?p ?o }"
+GRAPHS = [BASE + f"graph/{g}" for g in ("common", "iic2014", "km2018", "ontology")]
+
+
+def rows(result: list[dict[str, object]]) -> list[tuple[tuple[str, str], ...]]:
+    return sorted(tuple(sorted((k, str(v)) for k, v in r.items())) for r in result)
+
+
+# --- on disk -----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def disk_path(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("disk") / "store"
+    load_disk(path, repository_sources(settings), progress=False)
+    return path
+
+
+def test_disk_store_reopens_with_the_same_quads(
+    disk_path: Path, store: OxigraphStore, settings: Settings
+) -> None:
+    disk = open_store(settings.model_copy(update={"store": f"oxigraph:{disk_path}"}))
+    assert isinstance(disk, OxigraphStore)
+    assert len(disk) == len(store)
+    assert set(disk.quads()) == set(store.quads())
+    assert disk.named_graphs() == store.named_graphs() == GRAPHS
+    assert rows(disk.select(OUTGOING, {"r": KM})) == rows(store.select(OUTGOING, {"r": KM}))
+
+
+def test_disk_store_opens_read_only_in_several_instances(disk_path: Path) -> None:
+    a, b = open_disk(disk_path), open_disk(disk_path)
+    assert len(a) == len(b) > 10_000
+    with pytest.raises(RuntimeError, match="read-write"):
+        a.inner.add(ox.Quad(KM, KM, KM))
+
+
+def test_disk_load_replaces_atomically(settings: Settings, tmp_path: Path) -> None:
+    path = tmp_path / "store"
+    first = tmp_path / "a.nq"
+    first.write_text(f"<{BASE}a> <{BASE}p> \"1\" <{BASE}graph/x> .\n")
+    assert load_disk(path, dump_sources([first], settings), progress=False) == 1
+    broken = tmp_path / "b.ttl"
+    broken.write_text("<a> <b> <c> ;;; .\n<d> <e>\n")
+    with pytest.raises(DataError, match="b.ttl"):
+        load_disk(path, dump_sources([first, broken], settings), progress=False)
+    kept = open_disk(path)
+    assert len(kept) == 1  # the failed load left the previous store in place
+    del kept
+    second = tmp_path / "c.nt"
+    second.write_text(f"<{BASE}a> <{BASE}p> \"2\" .\n<{BASE}a> <{BASE}p> \"3\" .\n")
+    assert load_disk(path, dump_sources([second], settings), progress=False) == 2
+    replaced = open_disk(path)
+    assert replaced.named_graphs() == [BASE + "graph/external"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.nq", "b.ttl", "c.nt", "store"]
+
+
+def test_disk_load_refuses_to_replace_a_folder_that_is_not_a_store(
+    settings: Settings, tmp_path: Path
+) -> None:
+    (tmp_path / "precious.txt").write_text("keep me")
+    with pytest.raises(FileExistsError, match="not an Oxigraph store"):
+        load_disk(tmp_path, repository_sources(settings), progress=False)
+    assert (tmp_path / "precious.txt").read_text() == "keep me"
+
+
+def test_missing_disk_store_says_how_to_build_it(settings: Settings, tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="romagraph load --store oxigraph:"):
+        open_store(settings.model_copy(update={"store": f"oxigraph:{tmp_path / 'none'}"}))
+
+
+def test_unknown_store_url_is_refused(settings: Settings) -> None:
+    with pytest.raises(ValueError, match="memory:, oxigraph:PATH or http"):
+        open_store(settings.model_copy(update={"store": "sqlite:x.db"}))
+
+
+def test_cli_load_builds_a_disk_store(tmp_path: Path) -> None:
+    path = tmp_path / "store"
+    r = subprocess.run(
+        [sys.executable, "-m", "server.cli", "load", "--store", f"oxigraph:{path}",
+         "--no-progress"],
+        capture_output=True, text=True, cwd=REPO_ROOT, timeout=300,
+    )
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert f"into {path}" in r.stdout
+    assert len(open_disk(path)) > 10_000
+
+
+def test_cli_load_refuses_memory(tmp_path: Path) -> None:
+    r = subprocess.run(
+        [sys.executable, "-m", "server.cli", "load", "--store", "memory:"],
+        capture_output=True, text=True, cwd=REPO_ROOT, timeout=60,
+    )
+    assert r.returncode == 2
+    assert "--store oxigraph:PATH" in r.stderr
+
+
+# --- remote ------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def endpoint(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if OXIGRAPH is None:
+        pytest.skip(NO_OXIGRAPH)
+    with oxigraph_server(tmp_path_factory.mktemp("oxigraph")) as base:
+        load_remote(base + "/store", repository_sources(settings), progress=False)
+        yield base
+
+
+@pytest.fixture(scope="module")
+def remote(endpoint: str, settings: Settings) -> Iterator[RemoteStore]:
+    store = open_store(settings.model_copy(update={"store": endpoint + "/query"}))
+    assert isinstance(store, RemoteStore)
+    yield store
+    store.close()
+
+
+def test_remote_store_holds_the_same_quads(remote: RemoteStore, store: OxigraphStore) -> None:
+    assert len(remote) == len(store)
+    assert remote.named_graphs() == store.named_graphs()
+    assert set(remote.quads()) == set(store.quads())
+    g = BASE + "graph/iic2014"
+    assert set(remote.quads(g)) == set(store.quads(g))
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        OUTGOING,
+        "SELECT ?r (COUNT(*) AS ?n) WHERE { ?r ?p ?o } GROUP BY ?r",
+        'SELECT ?r ?l WHERE { ?r <http://www.w3.org/2004/02/skos/core#prefLabel> ?l '
+        'FILTER(LANG(?l) = "lv") }',
+        "SELECT ?r ?s WHERE { ?s ?p ?r OPTIONAL { ?s a ?c } }",
+    ],
+)
+def test_remote_select_answers_as_the_embedded_store(
+    query: str, remote: RemoteStore, store: OxigraphStore
+) -> None:
+    got = remote.select(query, {"r": KM})
+    assert got, "the query should have answers"
+    assert rows(got) == rows(store.select(query, {"r": KM}))
+    assert all(isinstance(v, ox.NamedNode | ox.Literal) for r in got for v in r.values())
+
+
+def test_remote_ask_construct_and_raw_query(remote: RemoteStore, store: OxigraphStore) -> None:
+    assert remote.ask("ASK { ?r a ?c }", {"r": KM}) is True
+    assert remote.ask("ASK { ?r a ?c }", {"r": ox.NamedNode(BASE + "id/org/none")}) is False
+    q = "CONSTRUCT { ?r ?p ?o } WHERE { ?r ?p ?o }"
+    assert set(remote.construct(q, {"r": KM})) == set(store.construct(q, {"r": KM}))
+    result = remote.raw_query("SELECT ?c WHERE { ?c a <http://www.w3.org/2002/07/owl#Class> }")
+    assert isinstance(result, ox.QuerySolutions)
+    assert [v.value for v in result.variables] == ["c"]
+    assert len(list(result)) > 10
+    triples = remote.raw_query("DESCRIBE ?r", substitutions={ox.Variable("r"): KM})
+    assert set(triples) == set(store.raw_query("DESCRIBE ?r", substitutions={ox.Variable("r"): KM}))
+
+
+def test_remote_syntax_error_is_a_syntax_error_at_the_callers_position(
+    remote: RemoteStore,
+) -> None:
+    with pytest.raises(SyntaxError, match="at 2:"):
+        remote.raw_query("SELECT ?s\nWHERE { ?s ?p ?o", prefixes={"rg": BASE + "def/rg#"})
+
+
+def test_remote_app_serves_the_home_page_like_the_embedded_one(
+    remote: RemoteStore, store: OxigraphStore, settings: Settings
+) -> None:
+    with TestClient(create_app(settings, remote)) as r, TestClient(create_app(settings, store)) as m:
+        a, b = r.get("/"), m.get("/")
+    assert a.status_code == b.status_code == 200
+    assert fragments(a.text) == fragments(b.text)
+
+
+def test_unreachable_endpoint_fails_with_a_clear_message() -> None:
+    down = RemoteStore(f"http://127.0.0.1:{free_port()}/query", timeout=2)
+    with pytest.raises(StoreUnavailable, match="is unreachable"):
+        down.select("SELECT * WHERE { ?s ?p ?o } LIMIT 1")
+
+
+def test_capabilities_a_remote_store_lacks_are_refused_with_a_message(
+    remote: RemoteStore,
+) -> None:
+    with pytest.raises(UnsupportedByStore, match="cannot call Python code"):
+        remote.raw_query("SELECT * WHERE { ?s ?p ?o }", custom_functions={KM: lambda x: x})
+    with pytest.raises(UnsupportedByStore, match="blank node"):
+        remote.select(OUTGOING, {"r": ox.BlankNode()})
+    with pytest.raises(UnsupportedByStore, match="union of the named graphs"):
+        remote.raw_query("SELECT * WHERE { ?s ?p ?o }", use_default_graph_as_union=False)
+
+
+def test_bind_puts_values_first_in_the_where_clause() -> None:
+    lit = ox.Literal('a "b" {', language="lv")
+    q = 'PREFIX x: <http://x/{}>\nCONSTRUCT { ?r x:p "{" } WHERE { ?r ?p ?o } # {'
+    assert bind(q, {"r": KM, "l": lit}) == (
+        'PREFIX x: <http://x/{}>\nCONSTRUCT { ?r x:p "{" } WHERE { '
+        f'VALUES (?r ?l) {{ (<{KM.value}> "a \\"b\\" {{"@lv) }}  ?r ?p ?o }} # {{'
+    )
+    assert bind("DESCRIBE ?r", {"r": KM}) == f"DESCRIBE <{KM.value}>"
+    with pytest.raises(UnsupportedByStore, match="CONSTRUCT WHERE"):
+        bind("CONSTRUCT WHERE { ?r ?p ?o }", {"r": KM})
