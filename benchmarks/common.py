@@ -222,7 +222,7 @@ class Cell:
 
 
 async def _load(host: str, port: int, requests: Sequence[bytes], concurrency: int,
-                total: int, time_cap: float) -> Cell:
+                total: int, time_cap: float, request_timeout: float) -> Cell:
     started = time.perf_counter()
     latencies: list[float] = []
     errors = 0
@@ -237,10 +237,11 @@ async def _load(host: str, port: int, requests: Sequence[bytes], concurrency: in
                 issued += 1
                 t = time.perf_counter()
                 try:
-                    status, _ = await conn.request(raw)
-                except (OSError, asyncio.IncompleteReadError, ValueError):
+                    status, _ = await asyncio.wait_for(conn.request(raw), request_timeout)
+                except (OSError, asyncio.IncompleteReadError, ValueError, TimeoutError):
                     errors += 1
                     await conn.close()
+                    conn = _Connection(host, port)
                     continue
                 latencies.append(time.perf_counter() - t)
                 if status >= 400:
@@ -253,15 +254,16 @@ async def _load(host: str, port: int, requests: Sequence[bytes], concurrency: in
 
 
 def load(host: str, port: int, requests: Sequence[bytes], concurrency: int, total: int,
-         time_cap: float = 60.0) -> Cell:
+         time_cap: float = 60.0, request_timeout: float = 60.0) -> Cell:
     """``total`` requests (cycling through ``requests``) over ``concurrency`` connections,
-    stopping early at ``time_cap`` seconds."""
+    stopping early at ``time_cap`` seconds; a request unanswered after ``request_timeout``
+    seconds counts as an error."""
+    run = _load(host, port, requests, concurrency, total, time_cap, request_timeout)
     try:
         import uvloop
-
-        return uvloop.run(_load(host, port, requests, concurrency, total, time_cap))
     except ImportError:
-        return asyncio.run(_load(host, port, requests, concurrency, total, time_cap))
+        return asyncio.run(run)
+    return uvloop.run(run)
 
 
 # -- output -------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ Ranking: exact label > label prefix > every word matched > the same tiers on alt
 
 from __future__ import annotations
 
+import heapq
 from bisect import bisect_left
 from collections import defaultdict
 from dataclasses import dataclass
@@ -27,8 +28,10 @@ class Entry:
     text: str  # the label as written
     norm: str  # its folded words joined by spaces
     tokens: tuple[str, ...]
+    stems: str  # the stems of its words joined by spaces
     kind: str  # "pref" or "alt"
     lang: str
+    bonus: int  # by the resource's category
 
 
 @dataclass(frozen=True)
@@ -60,12 +63,13 @@ class SearchIndex:
                 continue
             labels = catalogue.pref.get(iri) or catalogue.rdfs_label.get(iri) or {}
             seen: set[tuple[str, str]] = set()
+            bonus = CATEGORY_BONUS.get(catalogue.category(iri), 0)
             for lang, text in sorted(labels.items()):
-                entries.append(_entry(iri, text, "pref", lang))
+                entries.append(_entry(iri, text, "pref", lang, bonus))
                 seen.add(("pref", normalise(text)))
             for lang, text in catalogue.alt.get(iri, ()):
                 if ("pref", normalise(text)) not in seen:
-                    entries.append(_entry(iri, text, "alt", lang))
+                    entries.append(_entry(iri, text, "alt", lang, bonus))
         return cls([e for e in entries if e.tokens], catalogue)
 
     def _candidates(self, word: str) -> set[int]:
@@ -92,30 +96,26 @@ class SearchIndex:
         qnorm = " ".join(qwords)
         qstem = " ".join(stem(w) for w in qwords)
         best: dict[str, Hit] = {}
+        first, first_stem = qwords[0], stem(qwords[0])
         for i in candidates or ():
             e = self.entries[i]
-            estem = " ".join(stem(t) for t in e.tokens)
-            if e.norm == qnorm or estem == qstem:
+            if e.norm == qnorm or e.stems == qstem:
                 tier = "exact"
-            elif e.norm.startswith(qnorm) or estem.startswith(qstem):
+            elif e.norm.startswith(qnorm) or e.stems.startswith(qstem):
                 tier = "prefix"
             else:
                 tier = "words"
-            score = TIER[(e.kind, tier)]
+            score = TIER[(e.kind, tier)] + e.bonus
             score += 2 if e.lang == lang else 0
-            score += 3 if e.tokens[0].startswith(qwords[0]) or e.tokens[0].startswith(stem(qwords[0])) else 0
-            score += CATEGORY_BONUS.get(self.catalogue.category(e.iri), 0)
-            hit = Hit(e.iri, score, e.text, e.kind)
+            score += 3 if e.tokens[0].startswith((first, first_stem)) else 0
             old = best.get(e.iri)
-            if old is None or (hit.score, -len(hit.matched)) > (old.score, -len(old.matched)):
-                best[e.iri] = hit
-        ranked = sorted(
-            best.values(),
-            key=lambda h: (-h.score, len(self.catalogue.label(h.iri, lang)), h.iri),
+            if old is None or (score, -len(e.text)) > (old.score, -len(old.matched)):
+                best[e.iri] = Hit(e.iri, score, e.text, e.kind)
+        return heapq.nsmallest(
+            limit, best.values(), key=lambda h: (-h.score, len(h.matched), h.iri)
         )
-        return ranked[:limit]
 
 
-def _entry(iri: str, text: str, kind: str, lang: str) -> Entry:
+def _entry(iri: str, text: str, kind: str, lang: str, bonus: int) -> Entry:
     tokens = tuple(words(text))
-    return Entry(iri, text, " ".join(tokens), tokens, kind, lang)
+    return Entry(iri, text, " ".join(tokens), tokens, " ".join(stem(t) for t in tokens), kind, lang, bonus)
