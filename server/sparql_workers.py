@@ -39,22 +39,10 @@ from typing import Any
 
 import pyoxigraph as ox
 
+from .conneg import OX_RDF, OX_RESULTS
+
 log = logging.getLogger(__name__)
 
-RESULT_FORMATS = {
-    "json": ox.QueryResultsFormat.JSON,
-    "xml": ox.QueryResultsFormat.XML,
-    "csv": ox.QueryResultsFormat.CSV,
-    "tsv": ox.QueryResultsFormat.TSV,
-}
-GRAPH_FORMATS = {
-    "ttl": ox.RdfFormat.TURTLE,
-    "nt": ox.RdfFormat.N_TRIPLES,
-    "jsonld": ox.RdfFormat.JSON_LD,
-    "rdfxml": ox.RdfFormat.RDF_XML,
-    "trig": ox.RdfFormat.TRIG,
-    "nq": ox.RdfFormat.N_QUADS,
-}
 
 
 # --- what goes over the pipe -------------------------------------------------------------------
@@ -65,8 +53,8 @@ class Job:
     """One query to evaluate, with the formats negotiated for each kind of result."""
 
     query: str
-    results_format: str | None  # key of RESULT_FORMATS for SELECT/ASK, None if not acceptable
-    graph_format: str | None  # key of GRAPH_FORMATS for CONSTRUCT/DESCRIBE, None if not acceptable
+    results_format: str | None  # key of conneg.OX_RESULTS for SELECT/ASK, None if not acceptable
+    graph_format: str | None  # key of conneg.OX_RDF for CONSTRUCT/DESCRIBE, None if not acceptable
     max_rows: int
     default_graphs: tuple[str, ...] | None = None  # protocol dataset (default-graph-uri)
     named_graphs: tuple[str, ...] | None = None  # protocol dataset (named-graph-uri)
@@ -195,7 +183,7 @@ def _execute(store: ox.Store, job: Job) -> Outcome:
     if isinstance(result, ox.QueryBoolean):
         if job.results_format is None:
             raise ResultNotAcceptable("boolean")
-        body = result.serialize(format=RESULT_FORMATS[job.results_format]) or b""
+        body = result.serialize(format=OX_RESULTS[job.results_format]) or b""
         return Outcome("boolean", job.results_format, body, 1, False, _since(started))
 
     if isinstance(result, ox.QuerySolutions):
@@ -207,7 +195,7 @@ def _execute(store: ox.Store, job: Job) -> Outcome:
         )
         if job.results_format != "tsv":
             body = ox.parse_query_results(body, format=tsv).serialize(
-                format=RESULT_FORMATS[job.results_format]
+                format=OX_RESULTS[job.results_format]
             ) or b""
         return Outcome(
             "solutions", job.results_format, body, max(0, lines - 1), truncated, _since(started)
@@ -220,7 +208,7 @@ def _execute(store: ox.Store, job: Job) -> Outcome:
     if job.graph_format not in ("nt", "nq"):  # N-Triples is also valid N-Quads
         triples = ox.parse(body, format=nt)
         body = ox.serialize(
-            triples, format=GRAPH_FORMATS[job.graph_format], prefixes=job.prefixes or None
+            triples, format=OX_RDF[job.graph_format], prefixes=job.prefixes or None
         ) or b""
     return Outcome("graph", job.graph_format, body, lines, truncated, _since(started))
 
