@@ -38,6 +38,8 @@ def create_app(settings: Settings | None = None, store: OxigraphStore | None = N
         version=__version__,
         description="Linked data on who does what in Latvia's Roma-integration policy.",
         lifespan=sparql_routes.lifespan,  # starts and stops the SPARQL query workers
+        docs_url=None,  # served below from vendored Swagger UI: FastAPI's default loads a CDN
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.store = store

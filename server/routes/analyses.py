@@ -53,8 +53,8 @@ def _paths_json(net: Network, paths: list, lang: str) -> list[list[dict[str, Any
 def api_connections(
     request: Request,
     lang: LangDep,
-    from_: str = Query(..., alias="from", max_length=2000, description="IRI of one end"),
-    to: str = Query(..., max_length=2000, description="IRI of the other end"),
+    from_: str = Query(..., alias="from", min_length=1, max_length=2000, description="IRI of one end"),
+    to: str = Query(..., min_length=1, max_length=2000, description="IRI of the other end"),
     k: int = Query(3, ge=1, le=5, description="How many paths at most"),
     max_len: int = Query(6, ge=1, le=8, description="Longest path, in steps"),
     via: str | None = Query(None, max_length=2000, description="IRI the paths must pass through"),

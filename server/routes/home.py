@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from ..rendering import render
+from ..rendering import templates, render
 from ..services import browse as browse_service
 from .page_deps import CatalogueDep, ViewDep
 
@@ -21,3 +21,9 @@ def home(request: Request, cat: CatalogueDep, view: ViewDep) -> HTMLResponse:
         "v": view, "counts": counts, "triples": cat.triples, "documents": documents,
         "n_resources": len(cat.types),
     }, view.lang)
+
+
+@router.get("/docs", response_class=HTMLResponse, include_in_schema=False)
+def api_docs(request: Request) -> HTMLResponse:
+    """Interactive OpenAPI documentation, from the vendored Swagger UI (works offline)."""
+    return templates.TemplateResponse(request, "docs.html", {})

@@ -33,7 +33,6 @@ RDF_OFFERED: tuple[Format, ...] = tuple(
 OFFERED: tuple[Format, ...] = (HTML, *RDF_OFFERED)
 BY_SUFFIX = {f.extension: f for f in OFFERED}
 FORMAT_NAMES = {"ttl": "Turtle", "jsonld": "JSON-LD", "nt": "N-Triples", "rdfxml": "RDF/XML"}
-GET_HEAD = ["GET", "HEAD"]
 
 
 @dataclass(frozen=True)
@@ -67,7 +66,8 @@ def format_links(iri: str, base: str) -> list[FormatLink]:
     return out
 
 
-@router.api_route("/id/{path:path}", methods=GET_HEAD, summary="A thing: 303 See Other to its document")
+@router.get("/id/{path:path}", summary="A thing: 303 See Other to its document")
+@router.head("/id/{path:path}", include_in_schema=False)
 def see_other(path: str, request: Request) -> RedirectResponse:
     """``/id/…`` names a thing (an organisation, a person…), not a web page: answer 303 See
     Other pointing at ``/doc/…``, the document that describes it."""
@@ -77,25 +77,29 @@ def see_other(path: str, request: Request) -> RedirectResponse:
     return RedirectResponse(target, status_code=303, headers={"Vary": "Accept"})
 
 
-@router.api_route("/doc/{path:path}", methods=GET_HEAD, summary="The document about a thing")
+@router.get("/doc/{path:path}", summary="The document about a thing")
+@router.head("/doc/{path:path}", include_in_schema=False)
 def doc(path: str, request: Request, store: StoreDep, cat: CatalogueDep, view: ViewDep,
         search_index: SearchIndexDep) -> Response:
     return _serve_path("id/" + path, request, store, cat, view, search_index)
 
 
-@router.api_route("/def/{path:path}", methods=GET_HEAD, summary="An ontology term or code list")
+@router.get("/def/{path:path}", summary="An ontology term or code list")
+@router.head("/def/{path:path}", include_in_schema=False)
 def definition(path: str, request: Request, store: StoreDep, cat: CatalogueDep, view: ViewDep,
                search_index: SearchIndexDep) -> Response:
     return _serve_path("def/" + path, request, store, cat, view, search_index)
 
 
-@router.api_route("/data/{path:path}", methods=GET_HEAD, summary="A statistics dataset or observation")
+@router.get("/data/{path:path}", summary="A statistics dataset or observation")
+@router.head("/data/{path:path}", include_in_schema=False)
 def data(path: str, request: Request, store: StoreDep, cat: CatalogueDep, view: ViewDep,
          search_index: SearchIndexDep) -> Response:
     return _serve_path("data/" + path, request, store, cat, view, search_index)
 
 
-@router.api_route("/resource", methods=GET_HEAD, summary="Any IRI of the graph")
+@router.get("/resource", summary="Any IRI of the graph")
+@router.head("/resource", include_in_schema=False)
 def resource(request: Request, store: StoreDep, cat: CatalogueDep, view: ViewDep,
              search_index: SearchIndexDep,
              iri: Annotated[str, Query(max_length=2000, description="The IRI to describe")]) -> Response:
