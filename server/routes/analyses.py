@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
@@ -22,6 +23,16 @@ def _network(request: Request) -> Network:
         net = build_network(request.app.state.store, request.app.state.settings.base_iri)
         request.app.state.network = net
     return net
+
+
+def _cached(request: Request, key: str, compute: Callable[[], Any]) -> Any:
+    """Whole-graph analyses are computed once per process: the data is read-only."""
+    cache: dict[str, Any] | None = getattr(request.app.state, "analysis_cache", None)
+    if cache is None:
+        cache = request.app.state.analysis_cache = {}
+    if key not in cache:
+        cache[key] = compute()
+    return cache[key]
 
 
 def _paths_json(net: Network, paths: list, lang: str) -> list[list[dict[str, Any]]]:
@@ -124,7 +135,8 @@ def api_coordination(request: Request, lang: LangDep) -> JSONResponse:
     """Degree and betweenness of organisations in the network of shared activities, and
     communities of organisations that work together."""
     net = _network(request)
-    result = coordination(net)
+    result = dict(_cached(request, "coordination", lambda: coordination(net)))
+    result["ranking"] = [dict(r) for r in result["ranking"]]
     for r in result["ranking"]:  # type: ignore[union-attr]
         r["label"] = net.label(r["iri"], lang)
     return JSONResponse(result)
@@ -134,7 +146,7 @@ def api_coordination(request: Request, lang: LangDep) -> JSONResponse:
 def coordination_page(request: Request, lang: LangDep) -> HTMLResponse:
     """Rankings of organisations by how many activities they join and how often they bridge others."""
     net = _network(request)
-    result = coordination(net)
+    result = _cached(request, "coordination", lambda: coordination(net))
     return render(request, "coordination.html", {"result": result, "net": net}, lang)
 
 
@@ -162,7 +174,8 @@ def _coverage_json(rows: list, net: Network, lang: str) -> list[dict[str, Any]]:
 def api_coverage(request: Request, store: StoreDep, lang: LangDep) -> JSONResponse:
     """Per thematic area: national tasks, responsible institutions, projects, results, and whether
     the documents say no targeted measure exists."""
-    return JSONResponse(_coverage_json(coverage(store), _network(request), lang))
+    rows = _cached(request, "coverage", lambda: coverage(store))
+    return JSONResponse(_coverage_json(rows, _network(request), lang))
 
 
 @router.get("/coverage", response_class=HTMLResponse, summary="Coverage matrix")
@@ -171,7 +184,7 @@ def coverage_page(request: Request, store: StoreDep, lang: LangDep) -> HTMLRespo
     net = _network(request)
     labels = _theme_labels(store, lang)
     return render(
-        request, "coverage.html", {"rows": coverage(store), "net": net, "labels": labels}, lang
+        request, "coverage.html", {"rows": _cached(request, "coverage", lambda: coverage(store)), "net": net, "labels": labels}, lang
     )
 
 
@@ -188,7 +201,7 @@ def _theme_labels(store: StoreDep, lang: str) -> dict[str, str]:
 @router.get("/api/changes", summary="What changed between the 2014 and 2018 documents")
 def api_changes(request: Request, store: StoreDep, settings: SettingsDep) -> JSONResponse:
     """Resources cited by only one document, and headline figures of both over time."""
-    c = changes(store, settings.base_iri)
+    c = dict(_cached(request, "changes", lambda: changes(store, settings.base_iri)))
     c["figures"] = {k: [f.__dict__ for f in v] for k, v in c["figures"].items()}  # type: ignore[union-attr]
     return JSONResponse(c)
 
@@ -199,7 +212,7 @@ def changes_page(
 ) -> HTMLResponse:
     """Actors, councils, tasks and figures that appear in one document and not the other."""
     net = _network(request)
-    c = changes(store, settings.base_iri)
+    c = _cached(request, "changes", lambda: changes(store, settings.base_iri))
     chart = {
         k: [{"period": f.period, "value": f.value, "label": f.label_en} for f in v]
         for k, v in c["figures"].items()
