@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import json
 import os
+import signal
 import socket
 import statistics
 import subprocess
@@ -25,6 +26,9 @@ DATA_DIR = Path(os.environ.get("ROMAGRAPH_BENCH_DATA", "/tmp/romagraph-bench"))
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.generate import generate, parse_size  # noqa: E402
+
+# Stopped by `timeout` or kill: unwind, so every script's `finally` stops the servers it started.
+signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
 
 def dataset(size: str, seed: int = 1, with_real: bool = True, fmt: str = "nq") -> Path:

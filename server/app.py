@@ -12,7 +12,7 @@ from . import __version__
 from .config import Settings, get_settings
 from .routes import analyses, browse, dataset, home, resources, search
 from .routes import sparql as sparql_routes
-from .store import OxigraphStore, open_store
+from .store import OxigraphStore, is_memory, open_store
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
@@ -22,7 +22,7 @@ def create_app(settings: Settings | None = None, store: OxigraphStore | None = N
     """Build the app over ``store`` (default: the repository's graph, loaded now)."""
     settings = settings or get_settings()
     if store is None:
-        if settings.validate_on_start:
+        if settings.validate_on_start and is_memory(settings.store):  # loaded stores: by `load`
             from .validation import validate
 
             report = validate(settings)
@@ -43,6 +43,11 @@ def create_app(settings: Settings | None = None, store: OxigraphStore | None = N
     )
     app.state.settings = settings
     app.state.store = store
+    # Issue #9: request limits, read-only methods, security headers and CORS; a clean 500.
+    from .middleware import GuardMiddleware, internal_error
+
+    app.add_middleware(GuardMiddleware, settings=settings)
+    app.add_exception_handler(Exception, internal_error)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(home.router)
     # Pages (issue #5): the catalogue and search index are read from the store once, here.

@@ -164,8 +164,29 @@ def serve(
         bool, typer.Option("--serve-invalid", help="Serve even if the data fails SHACL validation.")
     ] = False,
     workers: Annotated[int, typer.Option(help="HTTP worker processes.")] = 1,
+    timeout_keep_alive: Annotated[
+        int, typer.Option(help="Seconds an idle keep-alive connection stays open.")
+    ] = 5,
+    limit_concurrency: Annotated[
+        int, typer.Option(help="Most connections and tasks per worker process; more get 503.")
+    ] = 1000,
+    http: Annotated[
+        str, typer.Option(help="HTTP parser: h11 (bounds the request head, see "
+                          "--h11-max-incomplete-event-size) or httptools (faster, unbounded).")
+    ] = "h11",
+    h11_max_incomplete_event_size: Annotated[
+        int, typer.Option(help="Most bytes of a request line and headers (h11); more: 400.")
+    ] = 65536,
+    timeout_graceful_shutdown: Annotated[
+        int, typer.Option(help="Seconds open requests get to finish on shutdown.")
+    ] = 10,
 ) -> None:
-    """Start the web server (pages, SPARQL endpoint, exports) on the bundled data."""
+    """Start the web server (pages, SPARQL endpoint, exports) on the bundled data.
+
+    Slow or hostile clients: an idle connection is closed after --timeout-keep-alive seconds, a
+    request body must arrive within ROMAGRAPH_BODY_TIMEOUT (408), a request head may not exceed
+    --h11-max-incomplete-event-size, and --limit-concurrency caps open connections. A query
+    worker is never held by a client: results are read from it before they are sent."""
     import os
 
     import uvicorn
@@ -207,6 +228,13 @@ def serve(
                 1,
             )
         os.environ["ROMAGRAPH_VALIDATE_ON_START"] = "false"  # done once here, not per worker
+    elif is_memory(settings.store):
+        # --serve-invalid skips SHACL, not parsing: a syntax error still stops us here, with
+        # the file and line, rather than as a traceback from each worker
+        try:
+            open_store(settings)
+        except DataError as e:
+            raise _fail(f"refusing to serve: syntax error: {e}", 1) from e
     uvicorn.run(
         "server.app:create_app",
         factory=True,
@@ -214,6 +242,11 @@ def serve(
         port=settings.port,
         workers=workers,
         log_level=settings.log_level,
+        timeout_keep_alive=timeout_keep_alive,
+        limit_concurrency=limit_concurrency or None,
+        http=http,
+        h11_max_incomplete_event_size=h11_max_incomplete_event_size,
+        timeout_graceful_shutdown=timeout_graceful_shutdown,
     )
 
 
@@ -286,11 +319,9 @@ def load(
                 f"loaded {count} quads into {path} in {time.perf_counter() - started:.1f} s"
             )
         elif url.startswith(("http://", "https://")):
-            from .backends.remote import load_remote
+            from .backends.remote import default_update_url, load_remote
 
-            target = update_url or (
-                url[: -len("/query")] + "/store" if url.rstrip("/").endswith("/query") else None
-            )
+            target = update_url or default_update_url(url)
             if target is None:
                 raise _fail("give the Graph Store Protocol URL of this endpoint with --update-url")
             sent = load_remote(target, sources, progress=progress)

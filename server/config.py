@@ -34,6 +34,24 @@ class Settings(BaseSettings):
     max_rows: int = Field(10000, description="Most result rows /sparql returns.")
     max_query_bytes: int = Field(100_000, description="Largest SPARQL query accepted.")
     query_workers: int = Field(2, description="Worker processes that evaluate /sparql queries.")
+    # Limits against overload and hostile input (issue #9; README "Limits and security").
+    query_memory_mb: int = Field(
+        2048, description="Memory (MiB) a query worker may take beyond the data it holds; a "
+        "query that needs more is stopped (422). 0: no cap."
+    )
+    query_nice: int = Field(
+        10, description="How much lower the CPU priority of a query worker is than the server's "
+        "once its query has run for a quarter of a second."
+    )
+    max_response_bytes: int = Field(
+        50_000_000, description="Largest /sparql result body; cut at a row, announced."
+    )
+    max_body_bytes: int = Field(1_000_000, description="Largest request body accepted (413).")
+    max_url_bytes: int = Field(16_384, description="Longest request URL accepted (414).")
+    max_header_bytes: int = Field(32_768, description="Most bytes of request headers (431).")
+    body_timeout: float = Field(
+        20.0, description="Seconds a client may take to send its request body (408)."
+    )
     validate_on_start: bool = Field(
         True, description="Validate data with SHACL before serving; refuse to start when invalid."
     )

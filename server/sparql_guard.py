@@ -8,6 +8,13 @@ less-than operator and a regular lexer cannot always tell which; when the word "
 anywhere outside what the lexer has identified as the keyword, a full parse with rdflib's SPARQL
 grammar settles it. The query workers are also cut off from the network where the platform
 allows it (see ``sparql_workers``): refusing here is the message, isolation is the guarantee.
+
+The lexer runs in the server process before any time limit applies, so it must take time linear
+in the length of any text: no token pattern may be retried from every character of a long run
+(an unterminated string runs, possessively, to the end of its line; a run of name characters that
+is not a prefixed name is one token), and ``tests/test_robustness.py`` times it on pathological
+texts. ``QueryInfo.depth`` bounds nesting: the query engine recurses on it, and a few thousand
+levels overflow its stack (the worker process dies), so deeper queries are refused up front.
 """
 
 from __future__ import annotations
@@ -40,16 +47,20 @@ _TOKEN = re.compile(
             r"(?P<ws>\s+)",
             r"(?P<comment>#[^\r\n]*)",
             rf"(?P<iri><(?:[^<>\"{{}}|^`\\\x00-\x20]|{_UCHAR})*>)",
-            r"(?P<string>\"\"\"(?:[^\"\\]|\\.|\"(?!\"\"))*\"\"\""
-            r"|'''(?:[^'\\]|\\.|'(?!''))*'''"
-            r"|\"(?:[^\"\\\r\n]|\\.)*\""
-            r"|'(?:[^'\\\r\n]|\\.)*')",
+            # possessive loops, and an unterminated string runs to the end of its line (long
+            # strings: of the text), so a failed string is never rescanned from each quote
+            r"(?P<string>\"\"\"(?:[^\"\\]|\\.|\"(?!\"\"))*+(?:\"\"\"|\\?\Z)"
+            r"|'''(?:[^'\\]|\\.|'(?!''))*+(?:'''|\\?\Z)"
+            r"|\"(?:[^\"\\\r\n]|\\.)*+\"?"
+            r"|'(?:[^'\\\r\n]|\\.)*+'?)",
             rf"(?P<var>[?$][{_PN_CHARS}]+)",
             r"(?P<langtag>@[A-Za-z]+(?:-[A-Za-z0-9]+)*)",
             rf"(?P<blank>_:[{_PN_CHARS}](?:[{_PN_CHARS}.]*[{_PN_CHARS}])?)",
             rf"(?P<pname>{_PREFIX}?:{_LOCAL}?)",
             r"(?P<number>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)",
-            r"(?P<word>[A-Za-z_][A-Za-z0-9_]*)",
+            # a run of name characters that is not a prefixed name, as one token (reported as a
+            # word when it is one): else each of its characters would start a new pname attempt
+            rf"(?P<run>[{_PN_CHARS_BASE}_][{_PN_CHARS}]*+(?:\.++[{_PN_CHARS}]++)*+)",
             r"(?P<other>.)",
         ]
     ),
@@ -64,10 +75,20 @@ class Token:
     start: int
 
 
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# Most levels of nesting accepted: brackets, plus runs of prefix operators (``!!!!x``), which the
+# query engine also recurses on. Its stack overflows at a few thousand; real queries stay far
+# below a hundred.
+MAX_DEPTH = 256
+_OPEN, _CLOSE, _PREFIX_OPS = frozenset("([{"), frozenset(")]}"), frozenset("!^+-")
+
+
 def tokens(query: str) -> Iterator[Token]:
     """The query's significant tokens (whitespace and comments dropped)."""
     for m in _TOKEN.finditer(query):
         kind = m.lastgroup or "other"
+        if kind == "run":
+            kind = "word" if _WORD.fullmatch(m.group()) else "name"
         if kind not in ("ws", "comment"):
             yield Token(kind, m.group(), m.start())
 
@@ -80,6 +101,7 @@ class QueryInfo:
     update: str | None  # the update operation (INSERT, LOAD, …) when the text is an update
     service: bool  # a SERVICE clause is (or may be) present
     dataset_clause: bool  # FROM or FROM NAMED is present
+    depth: int = 0  # deepest nesting of brackets and prefix operators
 
     @property
     def returns_graph(self) -> bool:
@@ -87,14 +109,29 @@ class QueryInfo:
 
 
 @lru_cache(maxsize=512)
-def inspect(query: str) -> QueryInfo:
-    """Classify ``query`` without evaluating it (cached: clients repeat their queries)."""
+def inspect(query: str, parse: bool = True) -> QueryInfo:
+    """Classify ``query`` without evaluating it (cached: clients repeat their queries).
+
+    ``parse=False`` skips the full rdflib parse that settles a "service" the lexer could not
+    place (up to seconds of pure Python for a long query): for callers whose evaluation cannot
+    reach the network anyway (isolated query workers), where the lexer's verdict is the message
+    and isolation the guarantee."""
     form: str | None = None
     update: str | None = None
     service = False
     dataset = False
     first_word: str | None = None
+    depth = deepest = run = 0
     for tok in tokens(query):
+        if tok.kind == "other":
+            if tok.text in _OPEN:
+                depth += 1
+            elif tok.text in _CLOSE:
+                depth = max(0, depth - 1)
+            run = run + 1 if tok.text in _PREFIX_OPS else 0
+            deepest = max(deepest, depth + run)
+            continue
+        run = 0
         if tok.kind != "word":
             continue
         word = tok.text.upper()
@@ -110,9 +147,9 @@ def inspect(query: str) -> QueryInfo:
             dataset = True
         elif word in _ONLY_UPDATE and update is None:
             update = word
-    if not service and "service" in query.lower():
+    if parse and not service and deepest <= MAX_DEPTH and "service" in query.lower():
         service = _parser_finds_service(query)
-    return QueryInfo(form, update, service, dataset)
+    return QueryInfo(form, update, service, dataset, deepest)
 
 
 def _parser_finds_service(query: str) -> bool:

@@ -15,7 +15,16 @@ slipped past the SERVICE check could open no connection.
 Results are serialised in the worker by pyoxigraph's own writers. The row cap is exact and lazy:
 rows are first written as TSV (one line per row) into a writer that stops pyoxigraph once the cap
 is passed; when another format is asked for, the TSV is parsed back and re-written by pyoxigraph.
-Graphs (CONSTRUCT/DESCRIBE) are capped the same way through N-Triples.
+Graphs (CONSTRUCT/DESCRIBE) are capped the same way through N-Triples. A byte cap
+(``Job.max_bytes``) bounds the size of the body the same way, at a row boundary.
+
+A query still running after ``demote_after`` (a quarter of a second) has its worker moved to a
+lower scheduling priority (``nice``) until it answers, so queries that burn a core cannot take
+it from the server process that renders the pages, while quick queries keep the normal priority
+even when the machine is busy. Workers also run with a cap on their private memory
+(``RLIMIT_DATA``): a query that would take more makes its worker abort, and the client is told
+that the query needs more memory (or stack) than the endpoint allows (422), not that the service
+is down. A worker lost any other way (killed from outside) is a 503.
 """
 
 from __future__ import annotations
@@ -60,6 +69,7 @@ class Job:
     named_graphs: tuple[str, ...] | None = None  # protocol dataset (named-graph-uri)
     union_default_graph: bool = True
     prefixes: dict[str, str] = field(default_factory=dict)
+    max_bytes: int | None = None  # most bytes in the body (cut at a row boundary); None: no cap
 
 
 @dataclass(frozen=True)
@@ -112,6 +122,18 @@ class WorkerLost(QueryFailed):
     status = 503
 
 
+class QueryTooHeavy(QueryFailed):
+    """The worker died of the query: out of its memory allowance or of stack (a crash signal
+    while evaluating). The query, not the service, is the problem: a client error."""
+
+    status = 422
+
+
+# Signals a worker dies of when the query exhausts its memory cap (Rust aborts on a failed
+# allocation) or its stack (overflow).
+_CRASH_SIGNALS = frozenset({signal.SIGABRT, signal.SIGSEGV, signal.SIGBUS})
+
+
 # --- inside a worker process -------------------------------------------------------------------
 
 
@@ -120,18 +142,22 @@ class _Full(Exception):
 
 
 class _LineCappedWriter:
-    """A binary sink for pyoxigraph that stops after ``max_lines`` complete lines."""
+    """A binary sink for pyoxigraph that stops after ``max_lines`` complete lines, or once more
+    than ``max_bytes`` have been written."""
 
-    def __init__(self, max_lines: int) -> None:
+    def __init__(self, max_lines: int, max_bytes: int | None = None) -> None:
         self.max_lines = max_lines
+        self.max_bytes = max_bytes
         self.parts: list[bytes] = []
         self.lines = 0
+        self.size = 0
 
     def write(self, data: Any) -> int:
         chunk = bytes(data)
         self.parts.append(chunk)
         self.lines += chunk.count(b"\n")
-        if self.lines > self.max_lines:
+        self.size += len(chunk)
+        if self.full:
             raise _Full
         return len(chunk)
 
@@ -139,29 +165,68 @@ class _LineCappedWriter:
         pass
 
     @property
-    def full(self) -> bool:
-        return self.lines > self.max_lines
+    def too_big(self) -> bool:
+        return self.max_bytes is not None and self.size > self.max_bytes
 
-    def body(self) -> bytes:
-        """The first ``max_lines`` complete lines."""
+    @property
+    def full(self) -> bool:
+        return self.lines > self.max_lines or self.too_big
+
+    def body(self) -> tuple[bytes, int]:
+        """The first ``max_lines`` complete lines that fit in ``max_bytes``, and their count."""
         data = b"".join(self.parts)
         if not self.full:
-            return data
+            return data, self.lines
+        if self.too_big:
+            assert self.max_bytes is not None
+            data = data[: self.max_bytes]
         end = data.rfind(b"\n") + 1  # drop a partial last line
-        for _ in range(self.lines - self.max_lines):
+        lines = data.count(b"\n", 0, end)
+        while lines > self.max_lines:
             end = data.rfind(b"\n", 0, end - 1) + 1
-        return data[:end]
+            lines -= 1
+        return data[:end], lines
 
 
-def _capped(serialize: Any, max_lines: int) -> tuple[bytes, int, bool]:
-    writer = _LineCappedWriter(max_lines)
+def _capped(
+    serialize: Any, max_lines: int, max_bytes: int | None = None
+) -> tuple[bytes, int, bool]:
+    writer = _LineCappedWriter(max_lines, max_bytes)
     try:
         serialize(writer)
     except Exception:
         if not writer.full:
             raise
-    body = writer.body()
-    return body, min(writer.lines, max_lines), writer.full
+    body, lines = writer.body()
+    return body, lines, writer.full
+
+
+def _keep_lines(data: bytes, n: int) -> bytes:
+    """The first ``n`` lines of ``data``."""
+    end = 0
+    for _ in range(n):
+        nl = data.find(b"\n", end)
+        if nl < 0:
+            return data
+        end = nl + 1
+    return data[:end]
+
+
+def _fit(
+    lines_body: bytes, lines: int, header: int, rewrite: Any, max_bytes: int | None
+) -> tuple[bytes, int, bool]:
+    """``rewrite`` a line-per-row body into the asked format; when that comes out larger than
+    ``max_bytes``, keep proportionally fewer rows (the ``header`` lines are always kept)."""
+    body = rewrite(lines_body)
+    cut = False
+    while max_bytes is not None and len(body) > max_bytes and lines > header:
+        rows = lines - header
+        keep = min(rows - 1, int(rows * max_bytes / len(body) * 0.95))
+        lines = header + max(0, keep)
+        lines_body = _keep_lines(lines_body, lines)
+        body = rewrite(lines_body)
+        cut = True
+    return body, lines, cut
 
 
 def _execute(store: ox.Store, job: Job) -> Outcome:
@@ -191,12 +256,18 @@ def _execute(store: ox.Store, job: Job) -> Outcome:
             raise ResultNotAcceptable("solutions")
         tsv = ox.QueryResultsFormat.TSV
         body, lines, truncated = _capped(
-            lambda w: result.serialize(w, format=tsv), job.max_rows + 1
+            lambda w: result.serialize(w, format=tsv), job.max_rows + 1, job.max_bytes
         )
+        lines = max(1, lines)  # the header line, kept whatever the byte cap
         if job.results_format != "tsv":
-            body = ox.parse_query_results(body, format=tsv).serialize(
-                format=OX_RESULTS[job.results_format]
-            ) or b""
+            results_fmt = OX_RESULTS[job.results_format]
+
+            def rewrite(tsv_body: bytes) -> bytes:
+                parsed = ox.parse_query_results(tsv_body, format=tsv)
+                return parsed.serialize(format=results_fmt) or b""
+
+            body, lines, cut = _fit(body, lines, 1, rewrite, job.max_bytes)
+            truncated = truncated or cut
         return Outcome(
             "solutions", job.results_format, body, max(0, lines - 1), truncated, _since(started)
         )
@@ -204,12 +275,18 @@ def _execute(store: ox.Store, job: Job) -> Outcome:
     if job.graph_format is None:
         raise ResultNotAcceptable("graph")
     nt = ox.RdfFormat.N_TRIPLES
-    body, lines, truncated = _capped(lambda w: result.serialize(w, format=nt), job.max_rows)
+    body, lines, truncated = _capped(
+        lambda w: result.serialize(w, format=nt), job.max_rows, job.max_bytes
+    )
     if job.graph_format not in ("nt", "nq"):  # N-Triples is also valid N-Quads
-        triples = ox.parse(body, format=nt)
-        body = ox.serialize(
-            triples, format=OX_RDF[job.graph_format], prefixes=job.prefixes or None
-        ) or b""
+        graph_fmt = OX_RDF[job.graph_format]
+
+        def rewrite_graph(nt_body: bytes) -> bytes:
+            triples = ox.parse(nt_body, format=nt)
+            return ox.serialize(triples, format=graph_fmt, prefixes=job.prefixes or None) or b""
+
+        body, lines, cut = _fit(body, lines, 0, rewrite_graph, job.max_bytes)
+        truncated = truncated or cut
     return Outcome("graph", job.graph_format, body, lines, truncated, _since(started))
 
 
@@ -242,19 +319,57 @@ def isolate_network() -> str | None:
     return None
 
 
-def worker_main(conn: Connection, data: str, isolate: bool) -> None:
+def _private_memory() -> int:
+    """Bytes of this process's data segment (what RLIMIT_DATA counts), from /proc."""
+    with contextlib.suppress(OSError, ValueError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmData:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def limit_memory(budget: int | None) -> int | None:
+    """Cap this process's private memory at what it holds now plus ``budget`` bytes; returns
+    the cap, or None where the platform has no RLIMIT_DATA."""
+    if not budget:
+        return None
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - not POSIX
+        return None
+    cap = _private_memory() + budget
+    try:
+        _soft, hard = resource.getrlimit(resource.RLIMIT_DATA)
+        if hard != resource.RLIM_INFINITY:
+            cap = min(cap, hard)
+        resource.setrlimit(resource.RLIMIT_DATA, (cap, hard))
+    except (ValueError, OSError):
+        return None
+    return cap
+
+
+def worker_main(
+    conn: Connection, data: str, isolate: bool, nice: int = 0, memory_budget: int | None = None
+) -> None:
     """Entry point of a worker process: open the data (an N-Quads snapshot, loaded into memory,
     or an on-disk store, opened read-only), then answer jobs until told to stop."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the server stops us; Ctrl-C is for it
     started = time.perf_counter()
     isolation = isolate_network() if isolate else None
+    if nice:
+        with contextlib.suppress(OSError, AttributeError):
+            os.nice(nice)  # below the server process: runaway queries cannot starve pages
+    # a query that exhausts the memory cap aborts the worker: one line in the log, not a backtrace
+    os.environ["RUST_BACKTRACE"] = "0"
     if Path(data).is_dir():
         store = ox.Store.read_only(data)
     else:
         store = ox.Store()
         store.load(path=data, format=ox.RdfFormat.N_QUADS, lenient=True)
+    memory_cap = limit_memory(memory_budget)  # after loading: the budget is for queries
     conn.send(
-        ("ready", {"seconds": _since(started), "quads": len(store), "isolation": isolation})
+        ("ready", {"seconds": _since(started), "quads": len(store), "isolation": isolation,
+                   "memory_cap": memory_cap})
     )
     while True:
         try:
@@ -280,6 +395,7 @@ class _Worker:
     conn: Connection
     ready_seconds: float = 0.0
     isolation: str | None = None
+    memory_cap: int | None = None
 
     def kill(self) -> None:
         with contextlib.suppress(Exception):
@@ -314,6 +430,25 @@ async def _readable(conn: Connection, timeout: float) -> bool:
             os.set_blocking(fd, True)
 
 
+def _renice(worker: _Worker, niceness: int) -> bool:
+    """Set a worker's niceness (relative to the normal priority); False where not allowed (an
+    unprivileged process may lower a priority but not raise it back)."""
+    pid = worker.process.pid
+    if pid is None:  # never 0: that would be this (the server) process
+        return False
+    try:
+        os.setpriority(os.PRIO_PROCESS, pid, os.getpriority(os.PRIO_PROCESS, 0) + niceness)
+    except (OSError, AttributeError):
+        return False
+    return True
+
+
+def _exit_code(process: BaseProcess) -> int | None:
+    """The exit code of a worker whose pipe closed (it is exiting: wait briefly for it)."""
+    process.join(2)
+    return process.exitcode
+
+
 def default_start_method() -> str:
     methods = multiprocessing.get_all_start_methods()
     return "forkserver" if "forkserver" in methods else "spawn"
@@ -334,8 +469,14 @@ class QueryPool:
         start_method: str | None = None,
         isolate_network: bool = True,
         start_timeout: float = 120.0,
+        nice: int = 10,
+        memory_budget: int | None = 2048 * 2**20,
+        demote_after: float = 0.25,
     ) -> None:
         self.size = max(1, size)
+        self.nice = nice
+        self.demote_after = demote_after
+        self.memory_budget = memory_budget
         self.timeout = timeout
         self.start_method = start_method or default_start_method()
         self.isolate = isolate_network
@@ -472,8 +613,13 @@ class QueryPool:
             except (OSError, EOFError):  # the worker died while idle (killed, out of memory)
                 self._replace(worker)
                 continue
+            demoted = False
             try:
-                answered = await _readable(worker.conn, self.timeout)
+                answered = await _readable(worker.conn, min(self.demote_after, self.timeout))
+                if not answered and self.timeout > self.demote_after:
+                    # a long query: below the pages in CPU priority for the rest of its time
+                    demoted = _renice(worker, self.nice)
+                    answered = await _readable(worker.conn, self.timeout - self.demote_after)
             except BaseException:  # cancelled (the client went away): stop the evaluation too
                 self._replace(worker)
                 raise
@@ -488,7 +634,15 @@ class QueryPool:
                 # in a thread: a large result takes a while to copy, the loop must not wait
                 status, payload = await asyncio.to_thread(worker.conn.recv)
             except (EOFError, OSError):
+                exitcode = await asyncio.to_thread(_exit_code, worker.process)
                 self._replace(worker)
+                if exitcode is not None and -exitcode in _CRASH_SIGNALS:
+                    cap = f" of {worker.memory_cap // 2**20} MiB" if worker.memory_cap else ""
+                    raise QueryTooHeavy(
+                        f"The query needed more memory than the limit{cap}, or nested too "
+                        "deeply for the query engine, and was stopped. Make it smaller: fewer "
+                        "joined patterns, shorter computed strings, less nesting."
+                    ) from None
                 raise WorkerLost(
                     "The query worker ended while evaluating the query (out of memory?); "
                     "it has been replaced."
@@ -496,7 +650,10 @@ class QueryPool:
             except BaseException:  # cancelled half-way through the answer
                 self._replace(worker)
                 raise
-            self._release(worker)
+            if demoted and not _renice(worker, 0):
+                self._replace(worker)  # may not raise its priority again: a fresh one instead
+            else:
+                self._release(worker)
             if status == "ok":
                 assert isinstance(payload, Outcome)
                 return payload
@@ -527,7 +684,7 @@ class QueryPool:
         parent_end, child_end = self._ctx.Pipe(duplex=True)
         process = self._ctx.Process(  # type: ignore[attr-defined]
             target=worker_main,
-            args=(child_end, str(self._data), self.isolate),
+            args=(child_end, str(self._data), self.isolate, 0, self.memory_budget),
             name="romagraph-sparql-worker",
             daemon=True,
         )
@@ -548,6 +705,7 @@ class QueryPool:
         assert status == "ready"
         worker.ready_seconds = info["seconds"]
         worker.isolation = info["isolation"]
+        worker.memory_cap = info.get("memory_cap")
         return worker
 
     def _discard(self, worker: _Worker) -> None:

@@ -58,7 +58,8 @@ def artifacts() -> Path:
 
 @contextmanager
 def uvicorn_server(
-    app_factory: str, timeout: float = 90.0, ready_path: str = "/"
+    app_factory: str, timeout: float = 90.0, ready_path: str = "/",
+    extra_args: tuple[str, ...] = (),
 ) -> Iterator[str]:
     """Run ``uvicorn --factory app_factory`` on 127.0.0.1 in a child process; yield its URL.
 
@@ -68,7 +69,7 @@ def uvicorn_server(
         port = sock.getsockname()[1]
     proc = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", app_factory, "--factory", "--host", "127.0.0.1",
-         "--port", str(port), "--log-level", "warning"],
+         "--port", str(port), "--log-level", "warning", *extra_args],
         cwd=REPO_ROOT,
     )
     url = f"http://127.0.0.1:{port}"

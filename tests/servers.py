@@ -57,10 +57,12 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 
 @contextmanager
 def oxigraph_server(location: Path, union_default_graph: bool = True) -> Iterator[str]:
-    """An Oxigraph server over ``location``; yields its base URL (``/query``, ``/store``)."""
+    """An Oxigraph server over ``location``; yields its base URL (``/query``, ``/store``).
+    Its own time limit (10 s) ends a query a test gave up on."""
     assert OXIGRAPH, NO_OXIGRAPH
     port = free_port()
-    args = [OXIGRAPH, "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}"]
+    args = [OXIGRAPH, "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}",
+            "--timeout-s", "10"]
     if union_default_graph:
         args.append("--union-default-graph")
     process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -4,6 +4,7 @@ exactly as the embedded store does, and capabilities a remote store lacks failin
 
 from __future__ import annotations
 
+import gzip
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -16,7 +17,7 @@ from fastapi.testclient import TestClient
 from server.app import create_app
 from server.backends.disk import load_disk, open_disk
 from server.backends.loading import dump_sources, repository_sources
-from server.backends.remote import RemoteStore, bind, load_remote
+from server.backends.remote import RemoteStore, bind, default_update_url, load_remote
 from server.config import REPO_ROOT, Settings
 from server.store import (
     DataError,
@@ -68,8 +69,8 @@ def test_disk_store_opens_read_only_in_several_instances(disk_path: Path) -> Non
 
 def test_disk_load_replaces_atomically(settings: Settings, tmp_path: Path) -> None:
     path = tmp_path / "store"
-    first = tmp_path / "a.nq"
-    first.write_text(f"<{BASE}a> <{BASE}p> \"1\" <{BASE}graph/x> .\n")
+    first = tmp_path / "a.nq.gz"
+    first.write_bytes(gzip.compress(f"<{BASE}a> <{BASE}p> \"1\" <{BASE}graph/x> .\n".encode()))
     assert load_disk(path, dump_sources([first], settings), progress=False) == 1
     broken = tmp_path / "b.ttl"
     broken.write_text("<a> <b> <c> ;;; .\n<d> <e>\n")
@@ -83,7 +84,7 @@ def test_disk_load_replaces_atomically(settings: Settings, tmp_path: Path) -> No
     assert load_disk(path, dump_sources([second], settings), progress=False) == 2
     replaced = open_disk(path)
     assert replaced.named_graphs() == [BASE + "graph/external"]
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.nq", "b.ttl", "c.nt", "store"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.nq.gz", "b.ttl", "c.nt", "store"]
 
 
 def test_disk_load_refuses_to_replace_a_folder_that_is_not_a_store(
@@ -202,6 +203,34 @@ def test_remote_app_serves_the_home_page_like_the_embedded_one(
     assert fragments(a.text) == fragments(b.text)
 
 
+JSON = {"Accept": "application/sparql-results+json"}
+
+
+def test_sparql_endpoint_on_a_remote_store_has_the_endpoint_evaluate(
+    endpoint: str, settings: Settings
+) -> None:
+    store = RemoteStore(endpoint + "/query", timeout=30)
+    app = create_app(settings.model_copy(update={"max_rows": 5}), store)
+    with TestClient(app) as client:
+        assert getattr(app.state, "sparql_pool", None) is None  # no local workers
+        r = client.post("/sparql", data={"query": "SELECT ?c WHERE { ?c a owl:Class }"},
+                        headers=JSON)
+        assert r.status_code == 200
+        assert r.headers["X-Romagraph-Truncated"] == "true"
+        assert len(r.json()["results"]["bindings"]) == 5
+        bad = client.get("/sparql", params={"query": "SELECT ?s WHERE {\n  ?s ?p\n}"})
+        assert bad.status_code == 400
+        assert "Malformed query" in bad.text and "   3 | }" in bad.text  # the caller's line
+        store.timeout = 0.5
+        slow = client.post(
+            "/sparql", headers=JSON,
+            data={"query": "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"},
+        )
+        assert slow.status_code == 504
+        assert "time limit of 0.5 s" in slow.text
+    store.close()
+
+
 def test_unreachable_endpoint_fails_with_a_clear_message() -> None:
     down = RemoteStore(f"http://127.0.0.1:{free_port()}/query", timeout=2)
     with pytest.raises(StoreUnavailable, match="is unreachable"):
@@ -229,3 +258,10 @@ def test_bind_puts_values_first_in_the_where_clause() -> None:
     assert bind("DESCRIBE ?r", {"r": KM}) == f"DESCRIBE <{KM.value}>"
     with pytest.raises(UnsupportedByStore, match="CONSTRUCT WHERE"):
         bind("CONSTRUCT WHERE { ?r ?p ?o }", {"r": KM})
+
+
+def test_update_url_defaults_to_the_oxigraph_servers_graph_store() -> None:
+    assert default_update_url("http://127.0.0.1:7878/query?union-default-graph") == (
+        "http://127.0.0.1:7878/store"
+    )
+    assert default_update_url("http://127.0.0.1:8890/sparql") is None

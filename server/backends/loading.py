@@ -8,6 +8,7 @@ import io
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import IO
 
@@ -15,7 +16,7 @@ import pyoxigraph as ox
 from tqdm import tqdm
 
 from ..config import Settings
-from ..sources import graph_iri, repository_files
+from ..sources import SourceFile, graph_iri, repository_files
 
 QUAD_FORMATS = (ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG)
 
@@ -34,15 +35,20 @@ class LoadSource:
 
 def repository_sources(settings: Settings, paths: list[Path] | None = None) -> list[LoadSource]:
     """The ontology and data files, each into the named graph ``sources.py`` assigns it."""
-    out = []
-    for f in repository_files(settings, paths):
-        def opener(f=f) -> IO[bytes]:  # noqa: ANN001 - bound per file
-            return io.BytesIO(f.read_text(settings.base_iri).encode("utf-8"))
+    return [
+        LoadSource(f.path, f.path.stat().st_size, ox.RdfFormat.TURTLE, f.graph, settings.base_iri,
+                   partial(_rewritten, f, settings.base_iri))
+        for f in repository_files(settings, paths)
+    ]
 
-        out.append(LoadSource(
-            f.path, f.path.stat().st_size, ox.RdfFormat.TURTLE, f.graph, settings.base_iri, opener
-        ))
-    return out
+
+def _rewritten(f: SourceFile, base: str) -> IO[bytes]:
+    return io.BytesIO(f.read_text(base).encode("utf-8"))
+
+
+def _dump(path: Path, compressed: bool) -> IO[bytes]:
+    raw = path.open("rb")
+    return gzip.GzipFile(fileobj=raw, mode="rb") if compressed else raw  # type: ignore[return-value]
 
 
 def dump_sources(paths: Iterable[Path], settings: Settings) -> list[LoadSource]:
@@ -58,13 +64,9 @@ def dump_sources(paths: Iterable[Path], settings: Settings) -> list[LoadSource]:
         fmt = ox.RdfFormat.from_extension(ext)
         if fmt is None:
             raise ValueError(f"{p}: unknown RDF file extension .{ext} (use .nq, .trig, .ttl, .nt…)")
-
-        def opener(p=p, compressed=compressed) -> IO[bytes]:  # noqa: ANN001 - bound per file
-            raw = p.open("rb")
-            return gzip.GzipFile(fileobj=raw, mode="rb") if compressed else raw  # type: ignore[return-value]
-
         graph = None if fmt in QUAD_FORMATS else graph_iri(settings.base_iri, "external")
-        out.append(LoadSource(p, p.stat().st_size, fmt, graph, settings.base_iri, opener))
+        out.append(LoadSource(p, p.stat().st_size, fmt, graph, settings.base_iri,
+                              partial(_dump, p, compressed)))
     return out
 
 

@@ -10,7 +10,7 @@ streamed iterator of triples for graph results).
 The endpoint's default graph must be the union of the named graphs, as the embedded store is
 queried: start the Oxigraph server with ``--union-default-graph`` (or add ``?union-default-graph``
 to the store URL), set ``tdb2:unionDefaultGraph true`` in Fuseki, or, for any endpoint, name the
-graphs in the URL with ``default-graph-uri=…`` parameters (see README, "Remote SPARQL stores").
+graphs in the URL with ``default-graph-uri=…`` parameters (README, "Stores: on disk and remote").
 Query parameters of the store URL are sent with every request.
 
 Values are bound as SEP-0007 substitutions are in the embedded store: joined with the outermost
@@ -20,6 +20,7 @@ group pattern, as a one-row ``VALUES`` block placed first in it (see ``bind``).
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import io
 import logging
 import os
@@ -47,6 +48,12 @@ N_TRIPLES = "application/n-triples"
 ACCEPT_ANY = f"{RESULTS_JSON}, {N_TRIPLES};q=0.9, text/turtle;q=0.5, application/rdf+xml;q=0.3"
 
 
+# When set, reading an answer past this moment (time.monotonic()) raises StoreTimeout: a /sparql
+# query's whole answer must arrive within the time limit. Pages and exports are bounded only by
+# the HTTP read timeout between chunks, so a long export can stream.
+_DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar("deadline", default=None)
+
+
 class RemoteQueryFailed(QueryFailed):
     """``/sparql``: the endpoint failed or could not be reached."""
 
@@ -69,15 +76,12 @@ class RemoteStore:
         self._length: tuple[float, int] | None = None
         self._clients: dict[int, httpx.Client] = {}
         self._lock = threading.Lock()
+        httpx_log = logging.getLogger("httpx")
+        if httpx_log.level == logging.NOTSET:  # one INFO line per query would drown the log
+            httpx_log.setLevel(logging.WARNING)
 
     def __repr__(self) -> str:
         return f"RemoteStore({self.url!r})"
-
-    def __getstate__(self) -> dict[str, Any]:  # picklable for worker processes: no live client
-        return {"url": self.url, "timeout": self.timeout, "length_ttl": self.length_ttl}
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__init__(**state)  # type: ignore[misc]
 
     # -- HTTP -----------------------------------------------------------------------------------
 
@@ -102,11 +106,7 @@ class RemoteStore:
             c.close()
 
     def send(
-        self,
-        query: str,
-        accept: str = ACCEPT_ANY,
-        params: list[tuple[str, str]] | None = None,
-        timeout: float | None = None,
+        self, query: str, accept: str = ACCEPT_ANY, params: list[tuple[str, str]] | None = None
     ) -> httpx.Response:
         """POST ``query`` (``application/sparql-query``) and return the open, streamed response;
         the caller closes it. Errors are raised as the embedded store raises them: a query the
@@ -119,15 +119,12 @@ class RemoteStore:
             params=_merge_params(self.url, params),
             content=query.encode("utf-8"),
             headers={"Content-Type": "application/sparql-query; charset=utf-8", "Accept": accept},
-            timeout=httpx.Timeout(
-                (timeout or self.timeout) + 1.0, connect=min(timeout or self.timeout, 5.0)
-            ),
         )
         try:
             response = client.send(request, stream=True)
         except httpx.TimeoutException as e:
             raise StoreTimeout(
-                f"the SPARQL endpoint {self.url} did not answer within {timeout or self.timeout} s"
+                f"the SPARQL endpoint {self.url} did not answer within {self.timeout:g} s"
             ) from e
         except httpx.TransportError as e:
             raise StoreUnavailable(f"the SPARQL endpoint {self.url} is unreachable: {e}") from e
@@ -153,7 +150,7 @@ class RemoteStore:
             response = self.send(text, params=params)
         except SyntaxError as e:  # positions as in the caller's text, not in the prologue's
             raise SyntaxError(_shift_lines(str(e), text.count("\n") - query.count("\n"))) from None
-        return _parse(response, time.monotonic() + self.timeout + 1.0)
+        return _parse(response, _DEADLINE.get())
 
     query = raw_query  # the name pyoxigraph.Store gives it, for code written against that
 
@@ -204,6 +201,7 @@ class RemoteStore:
         too_long = f"The query ran longer than the time limit of {self.timeout:g} s and was stopped."
 
         def run() -> Any:
+            _DEADLINE.set(time.monotonic() + self.timeout)  # this thread's context only
             try:
                 return _execute(self, job)  # type: ignore[arg-type]  # duck-typed Store.query
             except StoreTimeout:
@@ -235,9 +233,12 @@ def _subs(bindings: Mapping[str, Term] | None) -> dict[ox.Variable, Term] | None
 def _merge_params(
     url: str, extra: list[tuple[str, str]] | None
 ) -> list[tuple[str, str]] | None:
+    """The store URL's own query parameters, except those ``extra`` sets anew, then ``extra``
+    (httpx drops the URL's parameters when it is given any)."""
     if not extra:
         return None  # httpx keeps the URL's own query parameters
-    return list(httpx.URL(url).params.multi_items()) + extra
+    names = {k for k, _ in extra}
+    return [(k, v) for k, v in httpx.URL(url).params.multi_items() if k not in names] + extra
 
 
 _UNSUPPORTED_OPTIONS = ("custom_functions", "custom_aggregate_functions")
@@ -400,6 +401,15 @@ def _parse(response: httpx.Response, deadline: float | None = None) -> Any:
         return RemoteTriples(response, rdf_format, deadline)
     response.close()
     raise StoreUnavailable(f"the SPARQL endpoint answered an unknown media type {media!r}")
+
+
+def default_update_url(query_url: str) -> str | None:
+    """The Oxigraph server's Graph Store endpoint next to its query endpoint (``/query`` →
+    ``/store``); None for other servers, whose update URL must be given."""
+    url = httpx.URL(query_url)
+    if not url.path.endswith("/query"):
+        return None
+    return str(url.copy_with(path=url.path.removesuffix("/query") + "/store", query=None))
 
 
 def load_remote(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from ..rendering import templates, render
+from ..rendering import render, templates
 from ..services import browse as browse_service
 from .page_deps import CatalogueDep, ViewDep
 

@@ -43,7 +43,13 @@ class FormatLink:
 
 
 def _exists(store: StoreDep, cat: Catalogue, iri: str) -> bool:
-    return cat.known(iri) or describe.exists(store, cat.base, iri)
+    if cat.known(iri):
+        return True
+    try:  # issue #9: an address that is no valid IRI (a space, %00…) names nothing: 404, not 500
+        ox.NamedNode(iri)
+    except ValueError:
+        return False
+    return describe.exists(store, cat.base, iri)
 
 
 def _locate(store: StoreDep, cat: Catalogue, rel: str) -> tuple[str, Format | None] | None:
@@ -185,6 +191,10 @@ def related(request: Request, store: StoreDep, cat: CatalogueDep, view: ViewDep,
             page: Annotated[int, Query(ge=1, le=100000)] = 1) -> Response:
     if not _exists(store, cat, iri):
         return not_found(request, view, search_index, iri)
+    try:  # issue #9: an invalid property IRI is the client's mistake, not a 500
+        ox.NamedNode(p)
+    except ValueError:
+        return PlainTextResponse(f"Not a valid IRI: p={p!r}", status_code=400)
     group = describe.Describer(store, cat, view).related(iri, p, dir == "in", page)
     base_url = "/related?" + urlencode({"iri": iri, "p": p, "dir": dir}) + "&"
     pages = page + 1 if group.capped else page

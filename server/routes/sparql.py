@@ -31,7 +31,7 @@ from ..queries import SERVER_SPARQL, load_dir, server_query
 from ..rendering import render
 from ..service_description import describe, graph_sizes
 from ..service_description import serialize as serialize_sd
-from ..sparql_guard import QueryInfo, describe_syntax_error, inspect
+from ..sparql_guard import MAX_DEPTH, QueryInfo, describe_syntax_error, inspect
 from ..sparql_workers import (
     Job,
     Outcome,
@@ -50,9 +50,11 @@ router = APIRouter(tags=["SPARQL"])
 TRUNCATED = "X-Romagraph-Truncated"
 ROW_LIMIT = "X-Romagraph-Row-Limit"
 ROWS = "X-Romagraph-Rows"
+BYTE_LIMIT = "X-Romagraph-Byte-Limit"
 CORS = {
     "Access-Control-Allow-Origin": "*",
-    "Access-Control-Expose-Headers": f"{TRUNCATED}, {ROW_LIMIT}, {ROWS}, Server-Timing",
+    "Access-Control-Expose-Headers":
+        f"{TRUNCATED}, {ROW_LIMIT}, {BYTE_LIMIT}, {ROWS}, Server-Timing",
 }
 READ_ONLY = (
     "This endpoint is read-only: SPARQL Update (INSERT, DELETE, LOAD, CLEAR, CREATE, DROP, "
@@ -91,8 +93,10 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
         "service description (no query, RDF asked for) or the workbench (no query, HTML).",
         "content": {f.media_type: {} for f in (*RESULT_FORMATS, *RDF_FORMATS, HTML)},
         "headers": {
-            TRUNCATED: {"description": "`true` when the result was cut at the row limit.",
-                        "schema": {"type": "string"}},
+            TRUNCATED: {"description": "`true` when the result was cut at the row limit (or "
+                        "at the size limit).", "schema": {"type": "string"}},
+            BYTE_LIMIT: {"description": "The largest body a result may have, in bytes.",
+                         "schema": {"type": "integer"}},
             ROW_LIMIT: {"description": "The most rows (or triples) a result may have.",
                         "schema": {"type": "integer"}},
             ROWS: {"description": "Rows (or triples) in this response.",
@@ -106,6 +110,8 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
     406: {"description": "No acceptable format for this kind of result.",
           "content": {"text/plain": {}}},
     413: {"description": "The query is longer than the limit.", "content": {"text/plain": {}}},
+    422: {"description": "The query needed more memory than a query worker may take (or "
+          "nested too deeply for the engine) and was stopped.", "content": {"text/plain": {}}},
     415: {"description": "POST with a body type other than the protocol's two.",
           "content": {"text/plain": {}}},
     503: {"description": "Every query worker is busy.", "content": {"text/plain": {}}},
@@ -139,6 +145,8 @@ def _new_pool(app: FastAPI) -> QueryPool:
         source,
         size=settings.query_workers,
         timeout=settings.query_timeout,
+        nice=settings.query_nice,
+        memory_budget=settings.query_memory_mb * 2**20 if settings.query_memory_mb > 0 else None,
         **pool_options_from_env(),
     )
     app.state.sparql_pool = pool
@@ -424,11 +432,26 @@ async def _answer(
         )
     if not query.strip():
         raise ProtocolError(400, "The query is empty.")
-    if "service" in query.lower() or len(query) > 8192:
-        # rdflib's parse (the word "service") or a long text: keep it off the event loop
-        info: QueryInfo = await asyncio.to_thread(inspect, query)
+    answer_job = getattr(store, "answer_job", None)
+    pool: QueryPool | None = getattr(request.app.state, "sparql_pool", None)
+    # Workers in an empty network namespace cannot reach out whatever the query says: the lexer's
+    # verdict suffices. Otherwise (not isolated, not started yet, a remote store) a "service" the
+    # lexer cannot place is settled by a full parse.
+    isolated = answer_job is None and pool is not None and pool.isolation is not None
+    if "service" in query.lower() and not isolated:
+        # rdflib's parse (pure Python, seconds for a long query): off the event loop, and one at
+        # a time, so a burst of such queries takes at most one thread's share from the pages
+        info: QueryInfo = await _inspect_one_at_a_time(query, settings.query_timeout)
+    elif len(query) > 8192:
+        info = await asyncio.to_thread(inspect, query, False)  # linear, but a long text
     else:
-        info = inspect(query)
+        info = inspect(query, False)
+    if info.depth > MAX_DEPTH:
+        raise ProtocolError(
+            400, f"The query nests brackets or operators {info.depth} levels deep; the limit is "
+            f"{MAX_DEPTH}. Flatten it (a FILTER with && instead of nested groups, VALUES instead "
+            "of nested UNIONs)."
+        )
     if info.update:
         raise ProtocolError(403, f"{info.update}: {READ_ONLY}")
     if info.service:
@@ -455,9 +478,9 @@ async def _answer(
         named_graphs=_check_graphs(named_graphs, "named-graph-uri"),
         union_default_graph=not protocol_dataset and not info.dataset_clause,
         prefixes=project_prefixes(settings),
+        max_bytes=settings.max_response_bytes,
     )
     # A remote store (server/backends/remote.py) has its endpoint evaluate the job (#8).
-    answer_job = getattr(store, "answer_job", None)
     try:
         if answer_job is not None:
             outcome: Outcome = await answer_job(job)
@@ -474,8 +497,33 @@ async def _answer(
     except PoolUnavailable as e:
         raise ProtocolError(e.status, e.message, {"Retry-After": "2"}) from None
     except QueryFailed as e:
+        if isolated and "unreachable" in e.message.lower() and "service" in query.lower():
+            raise ProtocolError(403, NO_SERVICE) from None  # slipped past the lexer, stopped
         raise ProtocolError(e.status, e.message) from None
     return _result_response(outcome, settings)
+
+
+_parse_slot: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore] | None = None
+
+
+async def _inspect_one_at_a_time(query: str, wait: float) -> QueryInfo:
+    """``inspect`` in a thread, one query at a time per process (waiting at most ``wait`` s)."""
+    global _parse_slot
+    loop = asyncio.get_running_loop()
+    if _parse_slot is None or _parse_slot[0] is not loop:
+        _parse_slot = (loop, asyncio.Semaphore(1))
+    slot = _parse_slot[1]
+    try:
+        await asyncio.wait_for(slot.acquire(), wait)
+    except TimeoutError:
+        raise ProtocolError(
+            503, "The server is busy checking other long queries; try again shortly.",
+            {"Retry-After": "2"},
+        ) from None
+    try:
+        return await asyncio.to_thread(inspect, query)
+    finally:
+        slot.release()
 
 
 def _result_response(outcome: Outcome, settings: Settings) -> Response:
@@ -484,6 +532,7 @@ def _result_response(outcome: Outcome, settings: Settings) -> Response:
         "Vary": "Accept",
         **CORS,
         ROW_LIMIT: str(settings.max_rows),
+        BYTE_LIMIT: str(settings.max_response_bytes),
         TRUNCATED: "true" if outcome.truncated else "false",
         ROWS: str(outcome.rows),
         "Server-Timing": f"query;dur={outcome.seconds * 1000:.1f}",

@@ -39,6 +39,11 @@ def resource_path(iri: str, base: str) -> str:
     return "/resource?" + urlencode({"iri": iri})
 
 
+def is_web_iri(iri: str) -> bool:
+    """Whether ``iri`` is an http(s) address a page may link to directly."""
+    return iri[:8].lower().startswith(("http://", "https://"))
+
+
 def format_date(lit: ox.Literal | str | None, lang: str) -> str:
     """``2018-11-28`` → "28 November 2018" / "2018. gada 28. novembris"; gYearMonth and gYear
     likewise; anything else as written."""
@@ -161,7 +166,9 @@ class View:
         return Ref(
             iri=iri,
             label=self.label(iri),
-            url=self.url(iri) if known else iri,
+            # issue #9: only a web address is linked as is; javascript:, data: or any other
+            # scheme is shown through our own /resource page, never as a clickable href
+            url=self.url(iri) if known or not is_web_iri(iri) else iri,
             category=self.cat.category(iri),
             type_label=self.class_label(primary) if primary else "",
             lang=self.label_lang(iri),
