@@ -57,7 +57,7 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def romagraph_serve(workers: int = 2, env: dict[str, str] | None = None,
-                    timeout: float = 180) -> Iterator[tuple[str, int]]:
+                    timeout: float = 180, args: tuple[str, ...] = ()) -> Iterator[tuple[str, int]]:
     """`romagraph serve --workers N` on a free port of 127.0.0.1; yields (url, pid)."""
     port = free_port()
     exports = tempfile.mkdtemp(prefix="romagraph-load-export-")  # not the repository's export/
@@ -65,7 +65,7 @@ def romagraph_serve(workers: int = 2, env: dict[str, str] | None = None,
                    "ROMAGRAPH_EXPORT_DIR": exports, **(env or {})}
     proc = subprocess.Popen(
         [sys.executable, "-m", "server.cli", "serve", "--port", str(port),
-         "--workers", str(workers)],
+         "--workers", str(workers), *args],
         cwd=ROOT, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
@@ -357,11 +357,12 @@ def main() -> int:
     ap.add_argument("--no-qod", action="store_true", help="skip the run with the query of death")
     ap.add_argument("--json", type=Path, help="also write the figures here")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--http", default="h11", help="HTTP parser of the server: h11 or httptools")
     args = ap.parse_args()
     reports = []
-    with romagraph_serve(args.workers) as (url, pid):
+    with romagraph_serve(args.workers, args=("--http", args.http)) as (url, pid):
         mix = build_mix(url, args.seed)
-        print(f"romagraph serve --workers {args.workers} at {url}; mix: "
+        print(f"romagraph serve --workers {args.workers} --http {args.http} at {url}; mix: "
               + ", ".join(f"{k} {w}% ({len(mix[k])} distinct)" for k, w in WEIGHTS.items()))
         run_load(url, pid, mix, min(2000, args.requests), args.concurrency, label="warm-up")
         quiet = run_load(url, pid, mix, args.requests, args.concurrency, seed=args.seed)

@@ -35,6 +35,13 @@ RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?
 SIMPLE = "SELECT ?label WHERE { rg:PlanTask rdfs:label ?label }"
 
 
+def _run_in_thread(coro_fn):  # type: ignore[no-untyped-def]
+    """asyncio.run in a thread of its own: the session's Playwright browser (conftest.py) keeps
+    an event loop running in the main thread."""
+    with ThreadPoolExecutor(1) as ex:
+        return ex.submit(lambda: asyncio.run(coro_fn())).result()
+
+
 def timed_post(url: str, query: str, timeout: float = 30) -> tuple[int, float, str]:
     started = time.monotonic()
     r = httpx.post(f"{url}/sparql", data={"query": query}, timeout=timeout,
@@ -203,7 +210,7 @@ def test_workers_cannot_connect_even_past_the_check(listener):
             await pool.close()
         return errors
 
-    errors = asyncio.run(run())
+    errors = _run_in_thread(run)
     time.sleep(0.5)
     assert listener.connections == []
     assert any("unreachable" in e.message.lower() for e in errors), [e.message for e in errors]
@@ -257,4 +264,4 @@ def test_busy_pool_answers_503():
         finally:
             await pool.close()
 
-    asyncio.run(run())
+    _run_in_thread(run)
