@@ -13,6 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import rdflib
 
 from server.config import REPO_ROOT, Settings
 from server.store import OxigraphStore, open_store
@@ -48,6 +49,15 @@ def browser() -> Iterator[object]:
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield b
         b.close()
+
+
+@pytest.fixture(scope="session")
+def ontology() -> rdflib.Graph:
+    """The ontology and code lists, parsed with rdflib."""
+    g = rdflib.Graph()
+    for p in sorted((REPO_ROOT / "ontology").glob("*.ttl")):
+        g.parse(p, format="turtle")
+    return g
 
 
 @pytest.fixture(scope="session")

@@ -28,8 +28,6 @@ from SPARQLWrapper import (
     SPARQLWrapper,
 )
 
-from server.config import REPO_ROOT
-
 RG = rdflib.Namespace("https://w3id.org/romagraph/def/rg#")
 PREFIXES = (
     "PREFIX rg: <https://w3id.org/romagraph/def/rg#>\n"
@@ -38,14 +36,6 @@ PREFIXES = (
 )
 LABELS = PREFIXES + "SELECT ?label WHERE { rg:PlanTask rdfs:label ?label }"
 THEME = "https://w3id.org/romagraph/def/theme"
-
-
-@pytest.fixture(scope="module")
-def ontology() -> rdflib.Graph:
-    g = rdflib.Graph()
-    for p in sorted((REPO_ROOT / "ontology").glob("*.ttl")):
-        g.parse(p, format="turtle")
-    return g
 
 
 @pytest.fixture(scope="module")

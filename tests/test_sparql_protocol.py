@@ -39,14 +39,6 @@ CONSTRUCT = "CONSTRUCT WHERE { rg:PlanTask ?p ?o }"
 
 
 @pytest.fixture(scope="module")
-def ontology() -> rdflib.Graph:
-    g = rdflib.Graph()
-    for p in sorted((REPO_ROOT / "ontology").glob("*.ttl")):
-        g.parse(p, format="turtle")
-    return g
-
-
-@pytest.fixture(scope="module")
 def client() -> Iterator[TestClient]:
     settings = Settings(root=REPO_ROOT, validate_on_start=False, max_query_bytes=5000)
     with TestClient(create_app(settings)) as c:
