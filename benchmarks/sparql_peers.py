@@ -7,8 +7,11 @@ from ``generate.py`` up to the size asked for):
 - romagraph: ``romagraph serve --store oxigraph:DIR`` (on-disk store built by ``romagraph load``;
   one HTTP process, ``ROMAGRAPH_QUERY_WORKERS=2`` query workers);
 - oxigraph: the Oxigraph server (Rust), in memory, ``--union-default-graph``;
+- oxigraph-disk: the Oxigraph server read-only over the very store folder romagraph serves (the
+  like-for-like peer: the same RocksDB files);
 - rdflib-endpoint: rdflib's own SPARQL engine behind FastAPI (``pip install -e '.[bench]'``);
-- engine: pyoxigraph in this process, query + serialisation, no HTTP (the floor of any endpoint);
+- engine / engine-disk: pyoxigraph in this process over an in-memory store / over the same
+  on-disk store, query + serialisation, no HTTP (the floor of any endpoint);
 - hello: a FastAPI endpoint answering a constant empty result (the floor of the HTTP stack).
 
 Part 1 times every query of ``queries/`` and one instance of each template of a generated query
@@ -193,6 +196,13 @@ def main(argv: list[str] | None = None) -> int:
         oxi.notes = f"POST /store {oxi.ready_s:.1f} s"
         peers.append(oxi)
 
+        oxd = Peer("oxigraph-disk", free_port(), "/query")
+        oxd.process = start(["oxigraph", "serve-read-only", "--location", str(work / "store"),
+                             "--bind", f"127.0.0.1:{oxd.port}", "--union-default-graph"])
+        oxd.ready_s = wait_http(f"http://127.0.0.1:{oxd.port}/", oxd.process)
+        oxd.notes = "the store romagraph load built, opened read-only"
+        peers.append(oxd)
+
         if not args.skip_rdflib and shutil.which("rdflib-endpoint"):
             rdf = Peer("rdflib-endpoint", free_port(), "/")
             t = time.perf_counter()
@@ -213,6 +223,7 @@ def main(argv: list[str] | None = None) -> int:
                   data={"query": "ASK {}"})
         peers.append(hello)
 
+        disk = ox.Store.read_only(str(work / "store"))  # the engine over the same files
         table("Peers", ["peer", "ready after (s)", "notes"],
               [[p.name, p.ready_s, p.notes] for p in peers if p.name != "hello"])
 
@@ -236,33 +247,39 @@ def main(argv: list[str] | None = None) -> int:
             # in-process last, and only if an endpoint answered: a query that overran every
             # endpoint's time limit cannot be interrupted in this process
             answered = any(m == m for m in medians.values())
-            eng_ms = engine_run(store, [q], max(3, args.requests))[0] if answered else float("nan")
-            row.insert(1, eng_ms if answered else "skipped")
+            nan = float("nan")
+            eng_ms = engine_run(store, [q], max(3, args.requests))[0] if answered else nan
+            disk_ms = engine_run(disk, [q], max(3, args.requests))[0] if answered else nan
+            row[1:1] = [eng_ms, disk_ms] if answered else ["skipped", "skipped"]
+            row.append(medians["romagraph"] / medians["oxigraph-disk"])
             row.append(medians["romagraph"] / medians["oxigraph"])
-            row.append(medians["romagraph"] / eng_ms)
+            row.append(medians["romagraph"] / disk_ms)
             rows.append(row)
             print(f"  {name}: " + ", ".join(f"{v:.2f}" if isinstance(v, float) else str(v)
                                             for v in row[1:]), flush=True)
-        header = ["query", "engine ms", *[f"{p.name} ms" for p in http_peers],
-                  "romagraph / oxigraph", "romagraph / engine"]
+        header = ["query", "engine ms", "engine-disk ms", *[f"{p.name} ms" for p in http_peers],
+                  "romagraph / oxigraph-disk", "romagraph / oxigraph", "romagraph / engine-disk"]
         table(f"Part 1: median latency per query, 1 connection ({triples:,} quads)",
               header, rows)
         print("error: an error status, or no answer within 30 s (rdflib's engine cannot "
               "evaluate some of the documented queries)")
-        ratios = [r[-2] for r in rows if r[-2] == r[-2]]
-        print(f"\ngeometric mean romagraph / oxigraph latency: "
-              f"{statistics.geometric_mean(ratios):.2f}x over {len(ratios)} queries")
+        for col, peer in ((-3, "oxigraph-disk"), (-2, "oxigraph")):
+            ratios = [r[col] for r in rows if r[col] == r[col]]
+            print(f"geometric mean romagraph / {peer} latency: "
+                  f"{statistics.geometric_mean(ratios):.2f}x over {len(ratios)} queries")
         if "rdflib-endpoint" in medians:
-            col = 2 + [p.name for p in http_peers].index("rdflib-endpoint")
-            rr = [r[col] / r[2] for r in rows
-                  if all(isinstance(v, float) and v == v for v in (r[col], r[2]))]
+            col = 3 + [p.name for p in http_peers].index("rdflib-endpoint")
+            rr = [r[col] / r[3] for r in rows
+                  if all(isinstance(v, float) and v == v for v in (r[col], r[3]))]
             if rr:
                 print(f"geometric mean rdflib-endpoint / romagraph latency: "
                       f"{statistics.geometric_mean(rr):.1f}x over {len(rr)} queries")
 
         # Part 2: the mix at 1 / 8 / 32 connections
-        eng_ms, eng_rps = engine_run(store, mix, 1)
-        rows = [["engine (in-process)", 1, eng_rps, eng_ms, 0]]
+        eng_ms, eng_rps = engine_run(store, mix, 1, time_cap=120)
+        disk_ms, disk_rps = engine_run(disk, mix, 1, time_cap=120)
+        rows = [["engine (in-process)", 1, eng_rps, eng_ms, 0],
+                ["engine-disk (in-process)", 1, disk_rps, disk_ms, 0]]
         by: dict[tuple[str, int], float] = {}
         for p in peers:
             reqs = p.requests(mix)
@@ -280,10 +297,11 @@ def main(argv: list[str] | None = None) -> int:
               f"latency ({triples:,} quads)",
               ["peer", "connections", "requests/s", "median ms", "errors"], rows)
         table("Part 2 ratios (requests/s)",
-              ["connections", "romagraph / oxigraph", "romagraph / hello (HTTP floor)",
-               "romagraph / engine", "oxigraph / hello"],
-              [[c, by[("romagraph", c)] / by[("oxigraph", c)],
-                by[("romagraph", c)] / by[("hello", c)], by[("romagraph", c)] / eng_rps,
+              ["connections", "romagraph / oxigraph-disk", "romagraph / oxigraph",
+               "romagraph / hello (HTTP floor)", "romagraph / engine-disk", "oxigraph / hello"],
+              [[c, by[("romagraph", c)] / by[("oxigraph-disk", c)],
+                by[("romagraph", c)] / by[("oxigraph", c)],
+                by[("romagraph", c)] / by[("hello", c)], by[("romagraph", c)] / disk_rps,
                 by[("oxigraph", c)] / by[("hello", c)]] for c in (1, 8, 32)])
         table("Peak memory of each server (process tree)", ["peer", "peak RSS"],
               [[p.name, p.notes] for p in peers])
