@@ -31,25 +31,15 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import IO
 
-BASE = "https://w3id.org/romagraph/"
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from server.config import CANONICAL_BASE as BASE  # noqa: E402
+from server.namespaces import PREFIXES  # noqa: E402
+
 XSD = "http://www.w3.org/2001/XMLSchema#"
 
-NS = {
-    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
-    "rg": BASE + "def/rg#",
-    "skos": "http://www.w3.org/2004/02/skos/core#",
-    "dct": "http://purl.org/dc/terms/",
-    "foaf": "http://xmlns.com/foaf/0.1/",
-    "org": "http://www.w3.org/ns/org#",
-    "prov": "http://www.w3.org/ns/prov#",
-    "oa": "http://www.w3.org/ns/oa#",
-    "schema": "https://schema.org/",
-    "eli": "http://data.europa.eu/eli/ontology#",
-    "cv": "http://data.europa.eu/m8g/",
-    "qb": "http://purl.org/linked-data/cube#",
-    "sdmx-dimension": "http://purl.org/linked-data/sdmx/2009/dimension#",
-    "sdmx-measure": "http://purl.org/linked-data/sdmx/2009/measure#",
-}
+NS = PREFIXES  # the project's one prefix table
 
 
 def term(curie: str) -> str:
