@@ -5,19 +5,23 @@ Peers, all on 127.0.0.1 and all given the same graph (the repository's graph plu
 from ``generate.py`` up to the size asked for):
 
 - romagraph: ``romagraph serve --store oxigraph:DIR`` (on-disk store built by ``romagraph load``;
-  one HTTP process, ``ROMAGRAPH_QUERY_WORKERS=2`` query workers);
+  one HTTP process, 2 query workers, which copy the store into memory: the default up to
+  ``ROMAGRAPH_QUERY_IN_MEMORY`` quads); measured once every worker holds its copy;
 - oxigraph: the Oxigraph server (Rust), in memory, ``--union-default-graph``;
-- oxigraph-disk: the Oxigraph server read-only over the very store folder romagraph serves (the
-  like-for-like peer: the same RocksDB files);
+- with ``--disk``: romagraph-disk (workers query the store's files) and oxigraph-disk (the
+  Oxigraph server read-only over the very same folder): the like-for-like pair on RocksDB;
 - rdflib-endpoint: rdflib's own SPARQL engine behind FastAPI (``pip install -e '.[bench]'``);
-- engine / engine-disk: pyoxigraph in this process over an in-memory store / over the same
-  on-disk store, query + serialisation, no HTTP (the floor of any endpoint);
+- engine: pyoxigraph in this process over an in-memory store, query + serialisation, no HTTP
+  (the floor of any endpoint);
 - hello: a FastAPI endpoint answering a constant empty result (the floor of the HTTP stack).
 
 Part 1 times every query of ``queries/`` and one instance of each template of a generated query
-mix, one connection at a time (median of a bounded number of requests). Part 2 runs the mix
-(lookups frequent, scans rare) at 1, 8 and 32 concurrent connections and reports throughput and
-median latency. Requests are bounded in number and time; rdflib-endpoint gets fewer.
+mix, one connection at a time (median of a bounded number of requests), and checks romagraph's
+latency against the engine's plus twice the hello round trip. Part 2 runs the mix (lookups
+frequent, scans rare) at 1, 8 and 32 concurrent connections; part 3 each template alone at 8
+connections ("the same query"). Load comes from ``wrk`` when installed (``apt-get install wrk``;
+a Python client would take a large share of the 2 cores from the servers), else from the
+Python client in ``common.py``.
 
     python benchmarks/sparql_peers.py --size 100k
     python benchmarks/sparql_peers.py --size 1M --skip-rdflib
@@ -39,6 +43,7 @@ import pyoxigraph as ox
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks import wrk  # noqa: E402
 from benchmarks.common import (  # noqa: E402
     ROOT,
     count_lines,
@@ -56,6 +61,7 @@ from server.namespaces import sparql_prologue  # noqa: E402
 
 ACCEPT = "application/sparql-results+json, application/n-triples;q=0.9, text/turtle;q=0.8"
 PROLOGUE = sparql_prologue()
+nan = float("nan")
 
 MIX = {  # name -> (template, weight)
     "describe-project": ("DESCRIBE <{project}>", 30),
@@ -134,19 +140,66 @@ class Peer:
         return [form_request("127.0.0.1", self.port, self.path, q, ACCEPT) for q in queries]
 
 
+def start_romagraph(name: str, store_dir: Path, work: Path, env: dict[str, str]) -> Peer:
+    """``romagraph serve`` over the on-disk store; ready once pages, /sparql and (unless the
+    copy is switched off) in-memory copies in every query worker answer."""
+    rg = Peer(name, free_port(), "/sparql")
+    rg.process = start(
+        [sys.executable, "-m", "server.cli", "serve", "--port", str(rg.port),
+         "--store", f"oxigraph:{store_dir}"],
+        env={"ROMAGRAPH_QUERY_WORKERS": "2", "ROMAGRAPH_LOG_LEVEL": "warning",
+             "ROMAGRAPH_QUERY_TIMEOUT": "60", "ROMAGRAPH_MAX_ROWS": "100000",
+             "ROMAGRAPH_EXPORT_DIR": str(work / "export"), **env},
+        log=work / f"{name}.log")
+    base = f"http://127.0.0.1:{rg.port}"
+    t = time.perf_counter()
+    sparql = wait_http(base + "/sparql", rg.process, method="POST",
+                       data={"query": "ASK {}"}, headers={"Accept": ACCEPT})
+    copying = env.get("ROMAGRAPH_QUERY_IN_MEMORY") != "0"
+    while copying:
+        status = httpx.get(base + "/api/status", timeout=10).json().get("sparql", {})
+        if status.get("in_memory", 0) >= status.get("workers", 2) > 0:
+            break
+        if time.perf_counter() - t > 1800 or rg.process.poll() is not None:
+            raise RuntimeError(f"{name}: the query workers never held the store in memory")
+        time.sleep(0.5)
+    rg.ready_s = time.perf_counter() - t
+    rg.notes = (f"/sparql after {sparql:.1f} s" + (
+        f", workers in memory after {rg.ready_s:.1f} s" if copying else ", workers on the files"))
+    return rg
+
+
+def measure(p: Peer, reqs: list[bytes], connections: int, seconds: float) -> tuple[float, float,
+                                                                                    float, int]:
+    """requests/s, p50 ms, p99 ms, errors: wrk when installed, else the Python client."""
+    if wrk.available() and p.name != "rdflib-endpoint":
+        w = wrk.run("127.0.0.1", p.port, reqs, connections, seconds)
+        return w.rps, w.p50_ms, w.p99_ms, w.errors
+    slow = p.name == "rdflib-endpoint"
+    cell = load("127.0.0.1", p.port, reqs, connections, 30 if slow else 100_000,
+                min(seconds, 30) if slow else seconds, request_timeout=30 if slow else 60)
+    lat = sorted(cell.latencies) or [float("nan")]
+    return cell.rps, cell.median_ms, lat[int(0.99 * (len(lat) - 1))] * 1000, cell.errors
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--size", default="100k", help="synthetic triples: 10k, 100k, 1M")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--requests", type=int, default=15, help="per query in part 1 (rdflib: 2)")
-    ap.add_argument("--mix", type=int, default=400, help="requests per concurrency in part 2")
+    ap.add_argument("--mix", type=int, default=400, help="distinct requests in the mix")
+    ap.add_argument("--seconds", type=float, default=8, help="per load run in parts 2 and 3")
     ap.add_argument("--skip-rdflib", action="store_true", help="leave rdflib-endpoint out")
+    ap.add_argument("--disk", action="store_true",
+                    help="also romagraph with its workers on the store's files "
+                         "(ROMAGRAPH_QUERY_IN_MEMORY=0) and the Oxigraph server on those files")
     args = ap.parse_args(argv)
 
     data = dataset(args.size, args.seed)
     triples = count_lines(data)
     print(f"# SPARQL endpoints side by side: {triples:,} quads ({args.size} synthetic + the "
-          f"repository's graph), {data}", flush=True)
+          f"repository's graph), {data}; load from "
+          f"{'wrk' if wrk.available() else 'the Python client (install wrk)'}", flush=True)
     work = Path(tempfile.mkdtemp(prefix="romagraph-peers-"))
     peers: list[Peer] = []
     try:
@@ -160,28 +213,13 @@ def main(argv: list[str] | None = None) -> int:
                       for p in sorted((ROOT / "queries").glob("*.rq"))}
 
         # romagraph: on-disk store built by `romagraph load`, then `romagraph serve`
-        rg = Peer("romagraph", free_port(), "/sparql")
         t = time.perf_counter()
         r = start([sys.executable, "-m", "server.cli", "load", "--store",
                    f"oxigraph:{work / 'store'}", "--from", str(data), "--no-progress"])
         if r.wait() != 0:
             raise RuntimeError("romagraph load failed")
-        load_s = time.perf_counter() - t
-        rg.process = start(
-            [sys.executable, "-m", "server.cli", "serve", "--port", str(rg.port),
-             "--store", f"oxigraph:{work / 'store'}"],
-            env={"ROMAGRAPH_QUERY_WORKERS": "2", "ROMAGRAPH_LOG_LEVEL": "warning",
-                 "ROMAGRAPH_QUERY_TIMEOUT": "60", "ROMAGRAPH_MAX_ROWS": "100000",
-                 "ROMAGRAPH_EXPORT_DIR": str(work / "export")},
-            log=work / "romagraph.log")
-        base = f"http://127.0.0.1:{rg.port}"
-        pages = wait_http(base + "/", rg.process)
-        sparql = wait_http(base + "/sparql", rg.process, method="POST",
-                           data={"query": "ASK {}"}, headers={"Accept": ACCEPT})
-        rg.ready_s = pages + sparql
-        rg.notes = (f"load {load_s:.1f} s; pages after {pages:.1f} s, /sparql after "
-                    f"{pages + sparql:.1f} s")
-        peers.append(rg)
+        print(f"romagraph load: {time.perf_counter() - t:.1f} s", flush=True)
+        peers.append(start_romagraph("romagraph", work / "store", work, {}))
 
         # the Oxigraph server, in memory, loaded over its Graph Store endpoint
         oxi = Peer("oxigraph", free_port(), "/query")
@@ -193,15 +231,19 @@ def main(argv: list[str] | None = None) -> int:
             httpx.post(f"http://127.0.0.1:{oxi.port}/store", content=f, timeout=600,
                        headers={"Content-Type": "application/n-quads"}).raise_for_status()
         oxi.ready_s = time.perf_counter() - t
-        oxi.notes = f"POST /store {oxi.ready_s:.1f} s"
+        oxi.notes = f"in memory, POST /store {oxi.ready_s:.1f} s"
         peers.append(oxi)
 
-        oxd = Peer("oxigraph-disk", free_port(), "/query")
-        oxd.process = start(["oxigraph", "serve-read-only", "--location", str(work / "store"),
-                             "--bind", f"127.0.0.1:{oxd.port}", "--union-default-graph"])
-        oxd.ready_s = wait_http(f"http://127.0.0.1:{oxd.port}/", oxd.process)
-        oxd.notes = "the store romagraph load built, opened read-only"
-        peers.append(oxd)
+        if args.disk:
+            peers.append(start_romagraph("romagraph-disk", work / "store", work,
+                                         {"ROMAGRAPH_QUERY_IN_MEMORY": "0"}))
+            oxd = Peer("oxigraph-disk", free_port(), "/query")
+            oxd.process = start(["oxigraph", "serve-read-only", "--location",
+                                 str(work / "store"), "--bind", f"127.0.0.1:{oxd.port}",
+                                 "--union-default-graph"])
+            oxd.ready_s = wait_http(f"http://127.0.0.1:{oxd.port}/", oxd.process)
+            oxd.notes = "the store romagraph load built, opened read-only"
+            peers.append(oxd)
 
         if not args.skip_rdflib and shutil.which("rdflib-endpoint"):
             rdf = Peer("rdflib-endpoint", free_port(), "/")
@@ -222,18 +264,18 @@ def main(argv: list[str] | None = None) -> int:
         wait_http(f"http://127.0.0.1:{hello.port}/sparql", hello.process, method="POST",
                   data={"query": "ASK {}"})
         peers.append(hello)
-
-        disk = ox.Store.read_only(str(work / "store"))  # the engine over the same files
         table("Peers", ["peer", "ready after (s)", "notes"],
               [[p.name, p.ready_s, p.notes] for p in peers if p.name != "hello"])
+        names = [p.name for p in peers]
 
         # Part 1: each query alone, one connection
+        hello_ms = load("127.0.0.1", hello.port, hello.requests(["ASK {}"]), 1, 300, 30).median_ms
         http_peers = [p for p in peers if p.name != "hello"]
         rows = []
         queries = {**documented, **{f"mix: {k}": v for k, v in one.items()}}
+        within = 0
         for name, q in queries.items():
-            row: list[object] = [name]
-            medians = {}
+            medians: dict[str, float] = {}
             for p in http_peers:
                 reqs = p.requests([q])
                 if p.name == "rdflib-endpoint":  # slow: two requests, the first one warms up
@@ -243,66 +285,81 @@ def main(argv: list[str] | None = None) -> int:
                     cell = load("127.0.0.1", p.port, reqs, 1, args.requests, 30) \
                         if not warm.errors else warm
                 medians[p.name] = cell.median_ms if not cell.errors else float("nan")
-                row.append(medians[p.name] if not cell.errors else "error")
             # in-process last, and only if an endpoint answered: a query that overran every
             # endpoint's time limit cannot be interrupted in this process
             answered = any(m == m for m in medians.values())
-            nan = float("nan")
             eng_ms = engine_run(store, [q], max(3, args.requests))[0] if answered else nan
-            disk_ms = engine_run(disk, [q], max(3, args.requests))[0] if answered else nan
-            row[1:1] = [eng_ms, disk_ms] if answered else ["skipped", "skipped"]
-            row.append(medians["romagraph"] / medians["oxigraph-disk"])
-            row.append(medians["romagraph"] / medians["oxigraph"])
-            row.append(medians["romagraph"] / disk_ms)
-            rows.append(row)
+            overhead = medians["romagraph"] - eng_ms
+            ok = overhead <= 2 * hello_ms
+            within += ok
+            rows.append([name, eng_ms, *medians.values(), overhead, "yes" if ok else "no",
+                         medians["romagraph"] / medians["oxigraph"]])
             print(f"  {name}: " + ", ".join(f"{v:.2f}" if isinstance(v, float) else str(v)
-                                            for v in row[1:]), flush=True)
-        header = ["query", "engine ms", "engine-disk ms", *[f"{p.name} ms" for p in http_peers],
-                  "romagraph / oxigraph-disk", "romagraph / oxigraph", "romagraph / engine-disk"]
-        table(f"Part 1: median latency per query, 1 connection ({triples:,} quads)",
-              header, rows)
-        print("error: an error status, or no answer within 30 s (rdflib's engine cannot "
-              "evaluate some of the documented queries)")
-        for col, peer in ((-3, "oxigraph-disk"), (-2, "oxigraph")):
-            ratios = [r[col] for r in rows if r[col] == r[col]]
-            print(f"geometric mean romagraph / {peer} latency: "
-                  f"{statistics.geometric_mean(ratios):.2f}x over {len(ratios)} queries")
-        if "rdflib-endpoint" in medians:
-            col = 3 + [p.name for p in http_peers].index("rdflib-endpoint")
-            rr = [r[col] / r[3] for r in rows
-                  if all(isinstance(v, float) and v == v for v in (r[col], r[3]))]
+                                            for v in rows[-1][1:]), flush=True)
+        table(f"Part 1: median latency per query, 1 connection ({triples:,} quads; hello "
+              f"round trip {hello_ms:.2f} ms)",
+              ["query", "engine ms", *[f"{p.name} ms" for p in http_peers],
+               "romagraph - engine ms", "<= engine + 2x hello", "romagraph / oxigraph"], rows)
+        print("nan: an error status, or no answer within 30 s (rdflib's engine cannot evaluate "
+              "some of the documented queries)")
+        ratios = [r[-1] for r in rows if r[-1] == r[-1]]
+        print(f"latency within engine + 2x hello round trip: {within} of {len(rows)} queries; "
+              f"geometric mean romagraph / oxigraph latency: "
+              f"{statistics.geometric_mean(ratios):.2f}x over {len(ratios)} queries")
+        if "rdflib-endpoint" in names:
+            col = 2 + [p.name for p in http_peers].index("rdflib-endpoint")
+            rr = [r[col] / r[2] for r in rows if r[col] == r[col] and r[2] == r[2]]
             if rr:
                 print(f"geometric mean rdflib-endpoint / romagraph latency: "
                       f"{statistics.geometric_mean(rr):.1f}x over {len(rr)} queries")
 
         # Part 2: the mix at 1 / 8 / 32 connections
         eng_ms, eng_rps = engine_run(store, mix, 1, time_cap=120)
-        disk_ms, disk_rps = engine_run(disk, mix, 1, time_cap=120)
-        rows = [["engine (in-process)", 1, eng_rps, eng_ms, 0],
-                ["engine-disk (in-process)", 1, disk_rps, disk_ms, 0]]
+        rows = [["engine (in-process, 1 core)", 1, eng_rps, eng_ms, nan, 0]]
         by: dict[tuple[str, int], float] = {}
         for p in peers:
             reqs = p.requests(mix)
-            load("127.0.0.1", p.port, reqs, 4, 20, 60)  # warm-up
+            measure(p, reqs, 4, 2)  # warm-up
             for c in (1, 8, 32):
-                slow = p.name == "rdflib-endpoint"
-                cell = load("127.0.0.1", p.port, reqs, c, 30 if slow else args.mix,
-                            30 if slow else 120, request_timeout=30 if slow else 60)
-                by[(p.name, c)] = cell.rps
-                rows.append([p.name, c, cell.rps, cell.median_ms, cell.errors])
+                rps, p50, p99, errors = measure(p, reqs, c, args.seconds)
+                by[(p.name, c)] = rps
+                rows.append([p.name, c, rps, p50, p99, errors])
+        table(f"Part 2: query mix ({len(mix)} queries, lookups frequent), requests/s and "
+              f"latency ({triples:,} quads)",
+              ["peer", "connections", "requests/s", "p50 ms", "p99 ms", "errors"], rows)
+        pairs = [("romagraph", "oxigraph"), ("romagraph", "hello"), ("oxigraph", "hello")]
+        if args.disk:
+            pairs.insert(1, ("romagraph-disk", "oxigraph-disk"))
+        if "rdflib-endpoint" in names:
+            pairs.append(("romagraph", "rdflib-endpoint"))
+        table("Part 2 ratios (requests/s)", ["connections", *[f"{a} / {b}" for a, b in pairs]],
+              [[c, *[by[(a, c)] / by[(b, c)] for a, b in pairs]] for c in (1, 8, 32)])
+
+        # Part 3: each mix template alone at 8 connections ("the same query")
+        rows = []
+        for name, q in one.items():
+            row: list[object] = [name]
+            rps_of = {}
+            for p in peers:
+                if p.name == "hello":
+                    continue
+                rps_of[p.name], _, _, errors = measure(p, p.requests([q]), 8, args.seconds)
+                row.append(rps_of[p.name] if not errors else "errors")
+            row.append(rps_of["romagraph"] / rps_of["oxigraph"])
+            if "rdflib-endpoint" in rps_of:
+                row.append(rps_of["romagraph"] / rps_of["rdflib-endpoint"])
+            rows.append(row)
+            print(f"  {name}: " + ", ".join(f"{v:.1f}" if isinstance(v, float) else str(v)
+                                            for v in row[1:]), flush=True)
+        header = ["query", *[f"{n} req/s" for n in names if n != "hello"],
+                  "romagraph / oxigraph"]
+        if "rdflib-endpoint" in names:
+            header.append("romagraph / rdflib-endpoint")
+        table(f"Part 3: one query at 8 connections, requests/s ({triples:,} quads)", header, rows)
+
         for p in peers:
             p_rss = peak_rss_mb(p.process.pid) if p.process else float("nan")
             p.notes = f"{p_rss:,.0f} MB"
-        table(f"Part 2: query mix ({len(mix)} queries, lookups frequent), requests/s and median "
-              f"latency ({triples:,} quads)",
-              ["peer", "connections", "requests/s", "median ms", "errors"], rows)
-        table("Part 2 ratios (requests/s)",
-              ["connections", "romagraph / oxigraph-disk", "romagraph / oxigraph",
-               "romagraph / hello (HTTP floor)", "romagraph / engine-disk", "oxigraph / hello"],
-              [[c, by[("romagraph", c)] / by[("oxigraph-disk", c)],
-                by[("romagraph", c)] / by[("oxigraph", c)],
-                by[("romagraph", c)] / by[("hello", c)], by[("romagraph", c)] / disk_rps,
-                by[("oxigraph", c)] / by[("hello", c)]] for c in (1, 8, 32)])
         table("Peak memory of each server (process tree)", ["peer", "peak RSS"],
               [[p.name, p.notes] for p in peers])
     finally:

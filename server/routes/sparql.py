@@ -147,6 +147,7 @@ def _new_pool(app: FastAPI) -> QueryPool:
         timeout=settings.query_timeout,
         nice=settings.query_nice,
         memory_budget=settings.query_memory_mb * 2**20 if settings.query_memory_mb > 0 else None,
+        copy_up_to=settings.query_in_memory,
         **pool_options_from_env(),
     )
     app.state.sparql_pool = pool
