@@ -10,7 +10,7 @@ from fastapi.staticfiles import StaticFiles
 
 from . import __version__
 from .config import Settings, get_settings
-from .routes import analyses, browse, dataset, home, resources, search
+from .routes import analyses, browse, dataset, home, resources, search, status
 from .routes import sparql as sparql_routes
 from .store import OxigraphStore, is_memory, open_store
 
@@ -21,6 +21,7 @@ STATIC = Path(__file__).parent / "static"
 def create_app(settings: Settings | None = None, store: OxigraphStore | None = None) -> FastAPI:
     """Build the app over ``store`` (default: the repository's graph, loaded now)."""
     settings = settings or get_settings()
+    folder = None  # an on-disk store's folder, where `romagraph load` persisted the catalogue
     if store is None:
         if settings.validate_on_start and is_memory(settings.store):  # loaded stores: by `load`
             from .validation import validate
@@ -33,6 +34,10 @@ def create_app(settings: Settings | None = None, store: OxigraphStore | None = N
                     "run `romagraph validate` or set ROMAGRAPH_VALIDATE_ON_START=false"
                 )
         store = open_store(settings)
+        if settings.store.startswith("oxigraph:"):
+            from .backends.disk import store_path
+
+            folder = store_path(settings.store)
     app = FastAPI(
         title="romagraph",
         version=__version__,
@@ -48,19 +53,20 @@ def create_app(settings: Settings | None = None, store: OxigraphStore | None = N
 
     app.add_middleware(GuardMiddleware, settings=settings)
     app.add_exception_handler(Exception, internal_error)
+    # /sparql first: routes are matched in order, and it is the path under the heaviest load
+    app.include_router(sparql_routes.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(home.router)
-    # Pages (issue #5): the catalogue and search index are read from the store once, here.
-    from .services.catalogue import Catalogue
-    from .services.search import SearchIndex
+    # Pages (issue #5): the catalogue and search index are read from the store once, here; an
+    # on-disk store's are read from the index `romagraph load` persisted next to it.
+    from .services import snapshot
 
-    app.state.catalogue = Catalogue.build(app.state.store, settings.base_iri)
-    app.state.search_index = SearchIndex.build(app.state.catalogue)
+    snapshot.install(app, app.state.store, settings.base_iri, folder)
+    app.include_router(status.router)
     app.include_router(resources.router)
     app.include_router(browse.router)
     app.include_router(search.router)
     resources.install_not_found(app)
     app.include_router(dataset.router)
     app.include_router(analyses.router)
-    app.include_router(sparql_routes.router)
     return app

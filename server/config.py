@@ -65,6 +65,10 @@ class Settings(BaseSettings):
         REPO_ROOT / "export", description="Folder the /export/ dumps are cached in."
     )
     log_level: str = Field("info", description="Logging level.")
+    page_cache_mb: int = Field(
+        32, description="Memory (MiB) for rendered resource pages and search answers, kept while "
+        "the server runs (the graph it serves does not change under it). 0: no cache."
+    )
 
     @property
     def ontology_dir(self) -> Path:

@@ -8,11 +8,12 @@ import gzip
 import json
 import os
 import tempfile
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import IO
+from typing import IO, Any, cast
 
 import pyoxigraph as ox
 
@@ -66,9 +67,9 @@ class _AtomicFile:
         fd, self.tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.")
         raw = os.fdopen(fd, "wb")
         self.raw = raw
-        self.handle: IO[bytes] = (
-            gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) if self.compress else raw
-        )  # type: ignore[assignment]
+        self.handle = cast(
+            IO[bytes], gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) if self.compress else raw
+        )
         return self.handle
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
@@ -87,9 +88,15 @@ def graph_iri(settings: Settings, name: str) -> ox.NamedNode:
 
 
 def description_quads(
-    store: OxigraphStore, settings: Settings, sizes: dict[str, int] | None = None
+    store: OxigraphStore,
+    settings: Settings,
+    sizes: dict[str, int] | None = None,
+    union: UnionOfGraphs | None = None,
 ) -> list[ox.Quad]:
-    """The VoID + DCAT description of the dataset, computed from the store."""
+    """The VoID + DCAT description of the dataset, computed from the store (``union``: the merge
+    of its graphs, if the caller has it already)."""
+    if union is None:
+        union = union_of_graphs(store)
     base = settings.base_iri
     n = ox.NamedNode
     lit = ox.Literal
@@ -149,7 +156,7 @@ def description_quads(
     add(ds, "void:uriSpace", lit(f"{base}id/"))
     add(ds, "void:sparqlEndpoint", n(f"{base}sparql"))
     add(ds, "void:feature", n("http://www.w3.org/ns/formats/Turtle"))
-    add(ds, "void:triples", integer(sum(1 for _ in _triples(store))))
+    add(ds, "void:triples", integer(union.triples))
     counts = store.select(server_query("void_counts"))[0]
     add(ds, "void:distinctSubjects", integer(int(counts["subjects"].value)))
     add(ds, "void:distinctObjects", integer(int(counts["objects"].value)))
@@ -197,12 +204,11 @@ def description_quads(
         add(ds, "void:classPartition", part)
         add(part, "void:class", cls)
         add(part, "void:entities", integer(int(row["entities"].value)))
-    for row in store.select(server_query("void_property_partitions")):
-        prop = row["property"]
+    for prop, triples in union.per_property:
         part = n(f"{base}data/romagraph/property-partition/{_slug(prop.value)}")
         add(ds, "void:propertyPartition", part)
         add(part, "void:property", prop)
-        add(part, "void:triples", integer(int(row["triples"].value)))
+        add(part, "void:triples", integer(triples))
     return out
 
 
@@ -214,10 +220,148 @@ def _slug(iri: str) -> str:
     return f"{safe}-{hashlib.sha1(iri.encode()).hexdigest()[:8]}"
 
 
-def _triples(store: OxigraphStore) -> Iterator[ox.Triple]:
-    """The union of all named graphs as triples, deduplicated, streamed from the store."""
-    result = store.raw_query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }")
-    yield from result
+# -- the union of the graphs ----------------------------------------------------------------------
+#
+# The triple formats and ``void:triples`` see the store as its SPARQL default graph does: the union
+# of all its graphs, one set of triples, so a triple stated in several graphs is written once.
+# ``CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }`` does that by remembering every triple it has
+# written (≈650 MB at 1M triples). Here only the triples found in more than one graph are
+# remembered: they are rare (a fact restated in two source files) and found by one streamed query
+# that looks each quad up in the other graphs (an index lookup per quad, nothing held); every
+# other quad is written as it is read from the store, in the store's order (the order CONSTRUCT
+# writes in, so the dumps are the same bytes). Should there be more repeated quads than
+# MAX_REPEATED, a query that keeps each triple in its first graph only (graphs in name order)
+# is streamed instead: slower, still bounded.
+
+MAX_REPEATED = 200_000  # quads of triples that are in several graphs, held to deduplicate them
+
+# Quads of the named graphs whose triple is in another named graph too.
+_REPEATED = """SELECT ?s ?p ?o WHERE {
+  GRAPH ?g { ?s ?p ?o }
+  FILTER EXISTS { GRAPH ?h { ?s ?p ?o } FILTER(?h != ?g) }
+}"""
+# Each triple of the named graphs once, from the first graph (by name; IRIs before blank nodes)
+# that has it; two graphs named by blank nodes are not ordered, so a triple they both hold (and
+# no IRI-named graph) is kept twice.
+_FIRST_OCCURRENCES = """GRAPH ?g {{ ?s {p} ?o }}
+    FILTER NOT EXISTS {{
+      GRAPH ?h {{ ?s {p} ?o }} FILTER(isIRI(?h) && (isBLANK(?g) || STR(?h) < STR(?g)))
+    }}"""
+
+
+def _distinct_pattern(default_graph: bool, p: str = "?p") -> str:
+    """A group pattern matching each triple ``?s {p} ?o`` of the store once. ``default_graph``:
+    the store is queried without the union default graph, so a pattern outside ``GRAPH`` matches
+    its real default graph, whose triples come first (a remote endpoint's default graph is the
+    union: it is left out)."""
+    first = _FIRST_OCCURRENCES.format(p=p)
+    if not default_graph:
+        return f"{{ {first} }}"
+    return f"{{ {{ ?s {p} ?o }} UNION {{ {first}\n    FILTER NOT EXISTS {{ ?s {p} ?o }} }} }}"
+
+
+@dataclass(frozen=True)
+class UnionOfGraphs:
+    """The graphs of a store merged into one set of triples, counted without materialising it."""
+
+    per_property: list[tuple[ox.NamedNode, int]]  # distinct triples per predicate, by IRI
+    repeated: frozenset[ox.Triple] | None  # the triples in several graphs; None: too many
+
+    @property
+    def triples(self) -> int:
+        return sum(n for _, n in self.per_property)
+
+
+def _embedded(store: OxigraphStore) -> ox.Store | None:
+    """The pyoxigraph store under ``store``, or None for a remote endpoint."""
+    inner = getattr(store, "inner", None)
+    return inner if isinstance(inner, ox.Store) else None
+
+
+def union_of_graphs(store: OxigraphStore) -> UnionOfGraphs:
+    """Counts of the union of the store's graphs and the triples that several graphs repeat."""
+    inner = _embedded(store)
+    occurrences = _repeated_triples(store, inner) if inner is not None else None
+    if inner is None or occurrences is None:  # counted by the store, each triple once
+        query = (
+            "SELECT ?property (COUNT(*) AS ?triples) WHERE "
+            + _distinct_pattern(inner is not None, "?property")
+            + " GROUP BY ?property ORDER BY ?property"
+        )
+        rows = (
+            store.select(query)
+            if inner is None
+            else store.raw_query(query, use_default_graph_as_union=False)
+        )
+        return UnionOfGraphs(_per_property(rows, Counter()), None)
+    extra: Counter[ox.NamedNode | ox.BlankNode | ox.Literal] = Counter()
+    for t, n in occurrences.items():
+        extra[t.predicate] += n - 1
+    rows = store.select(server_query("void_property_partitions"))
+    return UnionOfGraphs(_per_property(rows, extra), frozenset(occurrences))
+
+
+def _per_property(
+    rows: Iterable[Any], minus: Counter[ox.NamedNode | ox.BlankNode | ox.Literal]
+) -> list[tuple[ox.NamedNode, int]]:
+    """``(?property, ?triples)`` rows, less ``minus`` triples of each property."""
+    out = []
+    for r in rows:
+        prop = r["property"]
+        if isinstance(prop, ox.NamedNode):
+            out.append((prop, int(r["triples"].value) - minus[prop]))
+    return out
+
+
+def _repeated_triples(store: OxigraphStore, inner: ox.Store) -> Counter[ox.Triple] | None:
+    """How many graphs hold each triple that is in more than one (None: too many to hold)."""
+    occurrences: Counter[ox.Triple] = Counter()
+    held = 0
+    for row in store.raw_query(_REPEATED):
+        occurrences[ox.Triple(row["s"], row["p"], row["o"])] += 1
+        held += 1
+        if held > MAX_REPEATED:
+            return None
+    for q in inner.quads_for_pattern(None, None, None, ox.DefaultGraph()):  # usually empty
+        named = sum(
+            1
+            for r in inner.quads_for_pattern(q.subject, q.predicate, q.object, None)
+            if not isinstance(r.graph_name, ox.DefaultGraph)
+        )
+        if named:
+            occurrences[q.triple] = named + 1
+            held += named + 1
+            if held > MAX_REPEATED:
+                return None
+    return occurrences
+
+
+def _triples(store: OxigraphStore, union: UnionOfGraphs) -> Iterator[ox.Triple]:
+    """The union of all graphs as triples, each once, streamed from the store."""
+    inner = _embedded(store)
+    if inner is None:  # a remote endpoint merges the graphs itself; the answer is streamed
+        yield from store.raw_query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }")
+        return
+    if union.repeated is None:
+        query = f"SELECT ?s ?p ?o WHERE {_distinct_pattern(True)}"
+        for row in store.raw_query(query, use_default_graph_as_union=False):
+            yield ox.Triple(row["s"], row["p"], row["o"])
+        return
+    quads = inner.quads_for_pattern(None, None, None, None)
+    repeated = union.repeated
+    if not repeated:
+        for q in quads:
+            yield q.triple
+        return
+    subjects = {t.subject for t in repeated}
+    written: set[ox.Triple] = set()
+    for q in quads:
+        t = q.triple
+        if q.subject in subjects and t in repeated:
+            if t in written:
+                continue
+            written.add(t)
+        yield t
 
 
 def _quads(store: OxigraphStore, description: list[ox.Quad]) -> Iterator[ox.Quad]:
@@ -230,7 +374,8 @@ def write_dump(
 ) -> Path:
     """Write one dump (with the dataset description and version inside) and return its path."""
     d = DUMPS[key]
-    description = description_quads(store, settings)
+    union = union_of_graphs(store)
+    description = description_quads(store, settings, union=union)
     path = out_dir / (d.filename + (".gz" if compress else ""))
     prefixes = (
         {k: v for k, v in PREFIXES.items()}
@@ -241,16 +386,17 @@ def write_dump(
         if d.quads:
             ox.serialize(_quads(store, description), f, d.fmt, prefixes=prefixes)
         else:
-            triples = _chain_triples(store, description)
+            triples = _chain_triples(store, union, description)
             ox.serialize(triples, f, d.fmt, prefixes=prefixes)
     return path
 
 
-def _chain_triples(store: OxigraphStore, description: list[ox.Quad]) -> Iterator[ox.Triple]:
-    yield from _triples(store)
+def _chain_triples(
+    store: OxigraphStore, union: UnionOfGraphs, description: list[ox.Quad]
+) -> Iterator[ox.Triple]:
+    yield from _triples(store, union)
     for q in description:
         yield q.triple
-
 
 def write_csv(store: OxigraphStore, settings: Settings, out_dir: Path) -> list[Path]:
     """One UTF-8 CSV per table, plus CSVW metadata describing every column."""
@@ -303,7 +449,8 @@ def write_csv(store: OxigraphStore, settings: Settings, out_dir: Path) -> list[P
         "tables": tables,
     }
     meta_path = out_dir / "csv-metadata.json"
-    meta_path.write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
+    with _AtomicFile(meta_path) as f:
+        f.write(json.dumps(meta, ensure_ascii=False, indent=2).encode("utf-8"))
     written.append(meta_path)
     return written
 

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from pathlib import Path
 from typing import Any
 
 from fastapi import Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
 from jinja2.runtime import Context
+from markupsafe import Markup
 
 from . import __version__
 from .i18n import lang_url, translate
+from .response_cache import cache_of, key_of
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 templates.env.globals["version"] = __version__
@@ -27,6 +30,62 @@ def _t(context: Context, key: str, **values: object) -> str:
 templates.env.globals["t"] = _t
 templates.env.globals["lang_url"] = lang_url
 
+# The two snippets every relation on a page repeats, written here rather than as Jinja macros
+# (a macro call costs more than the link it writes) and kept once made: a page lists dozens.
+# The macros `ref` and `cites` of _page_macros.html write the same HTML.
+_SNIPPETS: dict[tuple[Any, ...], Markup] = {}
+SNIPPETS_KEPT = 50_000
+
+
+def _keep(key: tuple[Any, ...], html: Markup) -> Markup:
+    if len(_SNIPPETS) >= SNIPPETS_KEPT:
+        _SNIPPETS.clear()
+    _SNIPPETS[key] = html
+    return html
+
+
+def ref_html(r: Any, show_type: bool = False) -> Markup:
+    """A link to a resource (a present.Ref), with its type when ``show_type``."""
+    key = ("ref", r, show_type)
+    found = _SNIPPETS.get(key)
+    if found is not None:
+        return found
+    if r.external:
+        html = Markup('<a class="ref ext" href="{}" rel="external">{}</a>').format(r.url, r.label)
+    elif r.lang:
+        html = Markup('<a class="ref cat-{}" href="{}" lang="{}">{}</a>').format(
+            r.category, r.url, r.lang, r.label)
+    else:
+        html = Markup('<a class="ref cat-{}" href="{}">{}</a>').format(r.category, r.url, r.label)
+    if show_type and r.type_label:
+        html += Markup(' <span class="type">{}</span>').format(r.type_label)
+    return _keep(key, html)
+
+
+@pass_context
+def cites_html(context: Context, cites: Any, block: bool = False) -> Markup:
+    """The citations next to a fact (present.CiteView); with ``block``, their quotes too."""
+    if not cites:
+        return Markup("")
+    lang = context.get("lang", "en")
+    key = ("cites", tuple(cites), block, lang)
+    found = _SNIPPETS.get(key)
+    if found is not None:
+        return found
+    link = Markup(' <a class="cite" href="{}" title="{}">{}</a>')
+    parts = [Markup('<span class="cites">'), *(link.format(c.href, c.title, c.short) for c in cites),
+             Markup("</span>")]
+    if block:
+        quote = Markup('<details class="quote"><summary>{}</summary><blockquote lang="lv">{}'
+                       "</blockquote></details>")
+        summary = translate("cite.quote", lang)
+        parts += [quote.format(summary, c.quote) for c in cites if c.quote]
+    return _keep(key, Markup("").join(parts))
+
+
+templates.env.globals["ref_html"] = ref_html
+templates.env.globals["cites_html"] = cites_html
+
 
 def render(
     request: Request, name: str, context: dict[str, Any], lang: str, status_code: int = 200
@@ -34,8 +93,31 @@ def render(
     response = templates.TemplateResponse(
         request, name, {"lang": lang, **context}, status_code=status_code
     )
+    _page_headers(request, response, lang)
+    return response
+
+
+def render_cached(
+    request: Request, name: str, context: Callable[[], dict[str, Any]], lang: str,
+    *key: Hashable,
+) -> HTMLResponse:
+    """``render`` for a page that is a function of its URL, language and ``key`` (the catalogue
+    it reads): the body is kept (see response_cache.py) and ``context()`` runs only to make it."""
+    cache = cache_of(request)
+    cache_key = (name, *key_of(request, lang, *key))
+    body = cache.get(cache_key) if cache is not None else None
+    if body is None:
+        response = render(request, name, context(), lang)
+        if cache is not None and response.status_code == 200:
+            cache.put(cache_key, bytes(response.body))
+        return response
+    response = HTMLResponse(body)
+    _page_headers(request, response, lang)
+    return response
+
+
+def _page_headers(request: Request, response: Response, lang: str) -> None:
     if request.query_params.get("lang") == lang:
         response.set_cookie("lang", lang, max_age=365 * 24 * 3600, samesite="lax")
     response.headers["Vary"] = "Accept, Accept-Language, Cookie"
     response.headers["Content-Language"] = lang
-    return response

@@ -35,6 +35,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
+import dataclasses
 import logging
 import multiprocessing
 import os
@@ -74,7 +75,8 @@ class Job:
     default_graphs: tuple[str, ...] | None = None  # protocol dataset (default-graph-uri)
     named_graphs: tuple[str, ...] | None = None  # protocol dataset (named-graph-uri)
     union_default_graph: bool = True
-    prefixes: dict[str, str] = field(default_factory=dict)
+    # None: the prefixes the pool gave its workers at start (not pickled with every query)
+    prefixes: dict[str, str] | None = field(default_factory=dict)
     max_bytes: int | None = None  # most bytes in the body (cut at a row boundary); None: no cap
 
 
@@ -235,9 +237,10 @@ def _fit(
     return body, lines, cut
 
 
-def _execute(store: ox.Store, job: Job) -> Outcome:
+def _execute(store: ox.Store, job: Job, pool_prefixes: dict[str, str] | None = None) -> Outcome:
     started = time.perf_counter()
-    options: dict[str, Any] = {"prefixes": job.prefixes or None}
+    prefixes = pool_prefixes if job.prefixes is None else job.prefixes
+    options: dict[str, Any] = {"prefixes": prefixes or None}
     if job.default_graphs is not None or job.named_graphs is not None:
         options["default_graph"] = [ox.NamedNode(g) for g in job.default_graphs or ()]
         if job.named_graphs is not None:
@@ -289,7 +292,7 @@ def _execute(store: ox.Store, job: Job) -> Outcome:
 
         def rewrite_graph(nt_body: bytes) -> bytes:
             triples = ox.parse(nt_body, format=nt)
-            return ox.serialize(triples, format=graph_fmt, prefixes=job.prefixes or None) or b""
+            return ox.serialize(triples, format=graph_fmt, prefixes=prefixes or None) or b""
 
         body, lines, cut = _fit(body, lines, 0, rewrite_graph, job.max_bytes)
         truncated = truncated or cut
@@ -356,7 +359,7 @@ def limit_memory(budget: int | None) -> int | None:
 
 def worker_main(
     conn: Connection, data: str, isolate: bool, nice: int = 0, memory_budget: int | None = None,
-    copy_to_memory: bool = False,
+    copy_to_memory: bool = False, prefixes: dict[str, str] | None = None,
 ) -> None:
     """Entry point of a worker process: open the data (an N-Quads snapshot, loaded into memory,
     or an on-disk store, opened read-only or copied into memory), then answer jobs until told to
@@ -392,7 +395,7 @@ def worker_main(
         if job is None:
             return
         try:
-            conn.send(("ok", _execute(store, job)))
+            conn.send(("ok", _execute(store, job, prefixes)))
         except QueryFailed as e:
             conn.send(("failed", e))
         except Exception as e:  # anything pyoxigraph raises while evaluating or writing
@@ -429,10 +432,13 @@ class _Worker:
 # descriptor between blocking and non-blocking per request.
 
 
+_LONG = struct.pack("!i", -1)  # a size that does not fit 31 bits follows as 64 bits
+
+
 def _frame(obj: Any) -> bytes:
     data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
     if len(data) > 0x7FFFFFFF:
-        return struct.pack("!i", -1) + struct.pack("!Q", len(data)) + data
+        return _LONG + struct.pack("!Q", len(data)) + data
     return struct.pack("!i", len(data)) + data
 
 
@@ -440,24 +446,34 @@ async def _send(sock: socket.socket, obj: Any) -> None:
     await asyncio.get_running_loop().sock_sendall(sock, _frame(obj))
 
 
-async def _recv_exactly(sock: socket.socket, n: int) -> bytearray:
-    loop = asyncio.get_running_loop()
-    buf = bytearray(n)
-    view = memoryview(buf)
-    got = 0
-    while got < n:
-        k = await loop.sock_recv_into(sock, view[got:])
-        if k == 0:
-            raise EOFError("the worker closed its pipe")
-        got += k
-    return buf
+async def _recv_some(sock: socket.socket) -> bytes:
+    data = await asyncio.get_running_loop().sock_recv(sock, 1 << 16)
+    if not data:
+        raise EOFError("the worker closed its pipe")
+    return data
 
 
 async def _receive(sock: socket.socket) -> Any:
-    (size,) = struct.unpack("!i", await _recv_exactly(sock, 4))
+    """One message; a small one (most answers) in a single read."""
+    data = await _recv_some(sock)
+    while len(data) < 4 or (data[:4] == _LONG and len(data) < 12):
+        data += await _recv_some(sock)  # a header split across reads: rare
+    (size,) = struct.unpack("!i", data[:4])
+    start = 4
     if size == -1:
-        (size,) = struct.unpack("!Q", await _recv_exactly(sock, 8))
-    return pickle.loads(await _recv_exactly(sock, size))  # noqa: S301 - our own worker
+        (size,) = struct.unpack("!Q", data[4:12])
+        start = 12
+    body = bytearray(size)
+    have = min(size, len(data) - start)
+    body[:have] = data[start:start + have]
+    view = memoryview(body)
+    loop = asyncio.get_running_loop()
+    while have < size:
+        k = await loop.sock_recv_into(sock, view[have:])
+        if k == 0:
+            raise EOFError("the worker closed its pipe")
+        have += k
+    return pickle.loads(body)  # noqa: S301 - our own worker's answer
 
 
 def _server_end(conn: Connection) -> socket.socket:
@@ -513,9 +529,11 @@ class QueryPool:
         memory_budget: int | None = 2048 * 2**20,
         demote_after: float = 0.25,
         copy_up_to: int = 0,
+        prefixes: dict[str, str] | None = None,
     ) -> None:
         self.size = max(1, size)
         self.copy_up_to = copy_up_to if isinstance(source, Path) else 0
+        self.prefixes = prefixes or {}
         self.quads = 0  # in the store, as the first worker counted them
         self._to_retire = 0  # on-disk workers to stop as in-memory ones take their place
         self.upgraded = 0  # in-memory workers that took the place of on-disk ones
@@ -656,14 +674,15 @@ class QueryPool:
         """Evaluate ``job`` in an idle worker within the time limit."""
         if self._closed:
             raise PoolUnavailable("the query service is shutting down")
-        await self.ready()
+        if self._starting is None or not self._starting.done() or self._starting.exception():
+            await self.ready()
         self._bind_loop()
         assert self._idle is not None
+        if job.prefixes == self.prefixes:  # the workers have them: not pickled per query
+            job = dataclasses.replace(job, prefixes=None)
         for _attempt in range(self.size + 1):
             try:
-                worker = await asyncio.wait_for(self._idle.get(), self.timeout)
-                while self._retired(worker):
-                    worker = await asyncio.wait_for(self._idle.get(), self.timeout)
+                worker = await self._next_idle()
             except TimeoutError:
                 raise PoolUnavailable(
                     f"All {self.size} query workers stayed busy for {self.timeout:g} s; "
@@ -735,6 +754,16 @@ class QueryPool:
         while old is not None and not old.empty():
             self._idle.put_nowait(old.get_nowait())
 
+    async def _next_idle(self) -> _Worker:
+        assert self._idle is not None
+        while True:
+            if self._idle.empty():  # all busy: wait for one (wait_for only then: it costs)
+                worker = await asyncio.wait_for(self._idle.get(), self.timeout)
+            else:
+                worker = self._idle.get_nowait()
+            if not self._retired(worker):
+                return worker
+
     def _release(self, worker: _Worker) -> None:
         assert self._idle is not None
         if not self._retired(worker):
@@ -787,7 +816,7 @@ class QueryPool:
         process = self._ctx.Process(  # type: ignore[attr-defined]
             target=worker_main,
             args=(child_end, str(self._data), self.isolate, 0, self.memory_budget,
-                  copy_to_memory),
+                  copy_to_memory, self.prefixes),
             name="romagraph-sparql-worker",
             daemon=True,
         )

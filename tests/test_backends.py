@@ -4,6 +4,7 @@ exactly as the embedded store does, and capabilities a remote store lacks failin
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import subprocess
 import sys
@@ -19,6 +20,7 @@ from server.backends.disk import load_disk, open_disk
 from server.backends.loading import dump_sources, repository_sources
 from server.backends.remote import RemoteStore, bind, default_update_url, load_remote
 from server.config import REPO_ROOT, Settings
+from server.sparql_workers import Job, QueryPool
 from server.store import (
     DataError,
     OxigraphStore,
@@ -65,6 +67,35 @@ def test_disk_store_opens_read_only_in_several_instances(disk_path: Path) -> Non
     assert len(a) == len(b) > 10_000
     with pytest.raises(RuntimeError, match="read-write"):
         a.inner.add(ox.Quad(KM, KM, KM))
+
+
+def test_query_workers_swap_the_files_for_an_in_memory_copy(disk_path: Path) -> None:
+    """Over an on-disk store the pool answers at once from the files, then each worker is
+    replaced by one holding the store in memory; answers are the same before and after, and a
+    store larger than the limit stays on the files."""
+    query = Job(f"SELECT (COUNT(*) AS ?n) WHERE {{ <{KM.value}> ?p ?o }}", "tsv", None, 10)
+
+    async def run(copy_up_to: int) -> tuple[bytes, bytes, list[bool], int]:
+        pool = QueryPool(disk_path, size=2, timeout=30, copy_up_to=copy_up_to)
+        try:
+            await pool.start()
+            first = (await pool.run(query)).body
+            for _ in range(300):  # copies of a small store take well under a second
+                if pool.upgraded == pool.size or not copy_up_to:
+                    break
+                await asyncio.sleep(0.1)
+            answers = [(await pool.run(query)).body for _ in range(4)]
+            assert len(set(answers)) == 1
+            return first, answers[0], sorted(w.in_memory for w in pool._workers), pool.alive
+        finally:
+            await pool.close()
+
+    first, later, in_memory, alive = asyncio.run(run(copy_up_to=1_000_000))
+    assert first == later and first.count(b"\n") == 2
+    assert in_memory == [True, True] and alive == 2  # the on-disk workers were stopped
+    first, later, in_memory, alive = asyncio.run(run(copy_up_to=1_000))
+    assert first == later
+    assert in_memory == [False, False] and alive == 2
 
 
 def test_disk_load_replaces_atomically(settings: Settings, tmp_path: Path) -> None:

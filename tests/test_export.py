@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import gzip
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -14,10 +15,13 @@ import rdflib
 from fastapi.testclient import TestClient
 from pyshacl import validate
 
+from server import export
 from server.app import create_app
 from server.config import Settings
 from server.export import DUMPS, csv_tables, description_quads, write_csv, write_dump
 from server.store import OxigraphStore
+
+from .servers import NO_OXIGRAPH, OXIGRAPH, oxigraph_server
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -207,3 +211,183 @@ def test_live_validation_report(client: TestClient) -> None:
     assert r.status_code == 200
     assert r.json()["conforms"] is True
     assert client.get("/validation", headers={"Accept": "text/html"}).status_code == 200
+
+
+# --- the union of the graphs: each triple once, counted without materialising it ----------------
+
+EX = "http://example.org/"
+VOID = "http://rdfs.org/ns/void#"
+RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+TRIPLE_DUMPS = [k for k, d in DUMPS.items() if not d.quads]
+
+
+def _n(name: str) -> ox.NamedNode:
+    return ox.NamedNode(EX + name)
+
+
+@pytest.fixture
+def repeating(settings: Settings) -> OxigraphStore:
+    """A store whose graphs repeat triples: one in two named graphs, one in three, one in the
+    default graph and a named graph, one in a graph named by a blank node and an IRI graph."""
+    g1, g2, g3, bg = _n("g1"), _n("g2"), _n("g3"), ox.BlankNode("b")
+    a, b, c = _n("a"), _n("b"), _n("c")
+    id_ = ox.NamedNode(settings.base_iri + "id/x")
+    both = ox.Triple(a, _n("p"), b)
+    thrice = ox.Triple(id_, RDF_TYPE, _n("C"))
+    label = ox.Triple(a, _n("label"), ox.Literal("ā", language="lv"))
+    default = ox.Triple(c, _n("p"), a)
+    blank = ox.Triple(b, _n("q"), ox.Literal("1", datatype=ox.NamedNode(EX + "t")))
+    inner = ox.Store()
+    for t, graphs in (
+        (both, [g1, g2]),
+        (thrice, [g1, g2, g3]),
+        (label, [g2]),
+        (default, [ox.DefaultGraph(), g3]),
+        (blank, [bg, g1]),
+        (ox.Triple(a, RDF_TYPE, _n("C")), [g3]),
+        (ox.Triple(c, _n("p"), ox.BlankNode("x")), [g1]),
+    ):
+        for g in graphs:
+            inner.add(ox.Quad(t.subject, t.predicate, t.object, g))
+    return OxigraphStore(inner=inner)
+
+
+def _union(store: OxigraphStore) -> set[ox.Triple]:
+    return {q.triple for q in store.inner.quads_for_pattern(None, None, None, None)}
+
+
+def _parsed_triples(path: Path, fmt: ox.RdfFormat) -> list[ox.Triple]:
+    return [t if isinstance(t, ox.Triple) else t.triple for t in ox.parse(path=str(path), format=fmt)]
+
+
+@pytest.mark.parametrize("key", TRIPLE_DUMPS)
+@pytest.mark.parametrize("held", [True, False], ids=["repeats-held", "repeats-queried"])
+def test_triple_repeated_across_graphs_is_written_once(
+    key: str, held: bool, repeating: OxigraphStore, settings: Settings, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    if not held:  # too many repeats to hold: the store deduplicates them in a streamed query
+        monkeypatch.setattr(export, "MAX_REPEATED", 0)
+    d = DUMPS[key]
+    description = {q.triple for q in description_quads(repeating, settings)}
+    path = write_dump(repeating, settings, key, tmp_path)
+    if d.fmt == ox.RdfFormat.N_TRIPLES:  # one line per triple: nothing written twice
+        lines = path.read_text(encoding="utf-8").splitlines()
+        assert len(lines) == len(set(lines))
+    got = _parsed_triples(path, d.fmt)
+    body = [t for t in got if t not in description]
+    assert len(body) == len(set(body))
+    assert set(body) | description == _union(repeating) | description
+    blank_free = [t for t in body if not isinstance(t.object, ox.BlankNode)]
+    assert len(blank_free) == len(_union(repeating)) - 1
+
+
+def _brute_force_counts(store: OxigraphStore, base: str) -> dict[str, object]:
+    union = _union(store)
+    types = {t for t in union if t.predicate == RDF_TYPE}
+    classes: dict[str, set[object]] = {}
+    for t in types:
+        if isinstance(t.object, ox.NamedNode):
+            classes.setdefault(t.object.value, set()).add(t.subject)
+    properties: dict[str, int] = {}
+    for t in union:
+        properties[t.predicate.value] = properties.get(t.predicate.value, 0) + 1
+    return {
+        "triples": len(union),
+        "distinctSubjects": len({t.subject for t in union}),
+        "distinctObjects": len({t.object for t in union}),
+        "entities": len(
+            {t.subject for t in types if t.subject.value.startswith(base + "id/")}
+        ),
+        "classes": {c: len(s) for c, s in classes.items()},
+        "properties": properties,
+    }
+
+
+def _described_counts(quads: list[ox.Quad], settings: Settings) -> dict[str, object]:
+    ds = ox.NamedNode(settings.base_iri + "data/romagraph")
+    by: dict[tuple[object, str], list[object]] = {}
+    for q in quads:
+        by.setdefault((q.subject, q.predicate.value), []).append(q.object)
+
+    def one(s: object, p: str) -> object:
+        (v,) = by[(s, VOID + p)]
+        return v
+
+    def count(s: object, p: str) -> int:
+        v = one(s, p)
+        assert isinstance(v, ox.Literal)
+        return int(v.value)
+
+    return {
+        "triples": count(ds, "triples"),
+        "distinctSubjects": count(ds, "distinctSubjects"),
+        "distinctObjects": count(ds, "distinctObjects"),
+        "entities": count(ds, "entities"),
+        "classes": {
+            one(part, "class").value: count(part, "entities")  # type: ignore[attr-defined]
+            for part in by.get((ds, VOID + "classPartition"), [])
+        },
+        "properties": {
+            one(part, "property").value: count(part, "triples")  # type: ignore[attr-defined]
+            for part in by.get((ds, VOID + "propertyPartition"), [])
+        },
+    }
+
+
+@pytest.mark.parametrize("held", [True, False], ids=["repeats-held", "repeats-queried"])
+def test_description_counts_match_a_brute_force_count(
+    held: bool, store: OxigraphStore, repeating: OxigraphStore, settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    if not held:
+        monkeypatch.setattr(export, "MAX_REPEATED", 0)
+    for s in (store, repeating):
+        expected = _brute_force_counts(s, settings.base_iri)
+        assert _described_counts(description_quads(s, settings), settings) == expected
+    assert _brute_force_counts(repeating, settings.base_iri)["triples"] == 7
+
+
+def test_the_repository_repeats_some_triples_across_files(store: OxigraphStore) -> None:
+    """The bundled data has triples in several graphs, so the tests above are not vacuous."""
+    assert len(list(store.quads())) > len(_union(store))
+
+
+def test_triple_dump_is_what_construct_writes(
+    store: OxigraphStore, settings: Settings, tmp_path: Path
+) -> None:
+    """Same triples, same order as ``CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }`` (which
+    deduplicates in memory), then the description."""
+    path = write_dump(store, settings, "nt", tmp_path)
+    construct = list(store.raw_query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"))
+    description = [q.triple for q in description_quads(store, settings)]
+    assert _parsed_triples(path, ox.RdfFormat.N_TRIPLES) == construct + description
+
+
+@pytest.fixture(scope="module")
+def remote_store(
+    settings: Settings, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[object]:
+    if OXIGRAPH is None:
+        pytest.skip(NO_OXIGRAPH)
+    from server.backends.loading import repository_sources
+    from server.backends.remote import RemoteStore, load_remote
+
+    with oxigraph_server(tmp_path_factory.mktemp("oxigraph")) as base:
+        load_remote(base + "/store", repository_sources(settings), progress=False)
+        remote = RemoteStore(base + "/query", timeout=30)
+        yield remote
+        remote.close()
+
+
+@pytest.mark.parametrize("key", ["nt", "nq"])
+def test_remote_export_is_the_embedded_export(
+    key: str, remote_store: OxigraphStore, store: OxigraphStore, settings: Settings,
+    tmp_path: Path,
+) -> None:
+    d = DUMPS[key]
+    remote = set(ox.parse(path=str(write_dump(remote_store, settings, key, tmp_path / "r")),
+                          format=d.fmt))
+    local = set(ox.parse(path=str(write_dump(store, settings, key, tmp_path / "l")),
+                         format=d.fmt))
+    assert remote == local

@@ -516,3 +516,100 @@ def test_hub_page_is_paged_without_sorting_everything() -> None:
     for url in more:
         page2 = html_get(client, url + "&page=2")
         assert "/doc/project/p" in page2
+
+
+def _hub_app(links: int, prop: str = "http://purl.org/dc/terms/publisher") -> TestClient:
+    lines = [
+        f'<{BASE}id/org/hub> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <http://www.w3.org/ns/org#Organization> .',
+        f'<{BASE}id/org/hub> <http://www.w3.org/2004/02/skos/core#prefLabel> "Hub"@en .',
+    ]
+    for i in range(links):
+        lines.append(f'<{BASE}id/project/p{i}> <{prop}> <{BASE}id/org/hub> .')
+        lines.append(f'<{BASE}id/project/p{i}> <http://www.w3.org/2004/02/skos/core#prefLabel> "Project {i:05d}"@en .')
+    store = OxigraphStore()
+    store.inner.load("\n".join(lines).encode(), format=ox.RdfFormat.N_TRIPLES)
+    return TestClient(create_app(fixture_settings(), store))
+
+
+@pytest.mark.parametrize("links", [30, 150, 700, 1200])
+def test_incoming_group_shows_a_page_and_counts_the_rest(links: int) -> None:
+    """Whatever the number of incoming links (a few, more than the first probe, more than the
+    window, more than the count cap), the page shows one page of them, their count (capped as
+    "1000+") and a link to the paged list of all of them."""
+    from server.services.describe import COUNT_CAP, PAGE
+
+    client = _hub_app(links)
+    html = html_get(client, "/doc/org/hub")
+    projects = set(re.findall(r'href="/doc/project/(p\d+)"', html))
+    assert len(projects) == PAGE
+    count = f"{COUNT_CAP}+" if links >= COUNT_CAP else str(links)
+    assert f'<span class="count">{count}</span>' in html
+    more = [h for h in hrefs(html) if h.startswith("/related?")]
+    assert len(more) == 1 and "dir=in" in more[0]
+
+
+def test_related_pages_walk_every_link_once() -> None:
+    """/related shows RELATED_PAGE links a page, a working "next" link while more follow, and
+    together the pages list each incoming link exactly once."""
+    from server.services.describe import RELATED_PAGE
+
+    links = 2 * RELATED_PAGE + 7
+    client = _hub_app(links)
+    html = html_get(client, "/doc/org/hub")
+    url = next(h for h in hrefs(html) if h.startswith("/related?"))
+    seen: list[str] = []
+    pages = 0
+    while url:
+        page = html_get(client, url)
+        pages += 1
+        found = re.findall(r'href="/doc/project/(p\d+)"', page)
+        assert len(found) == (RELATED_PAGE if pages < 3 else 7), (pages, len(found))
+        seen += found
+        nxt = re.search(r'href="([^"]+)" rel="next"', page)
+        url = nxt.group(1).replace("&amp;", "&") if nxt else ""
+        assert pages <= 3
+    assert pages == 3
+    assert sorted(seen) == sorted(f"p{i}" for i in range(links))
+
+
+# ----------------------------------------------------------------------------- response cache
+
+
+def test_cached_pages_read_as_rendered_ones() -> None:
+    """A page, a search answer and the home page come from the response cache the second time,
+    byte for byte as rendered, with the per-request headers (the language cookie) intact; with
+    the cache turned off every request renders and reads the same."""
+    from server.response_cache import ResponseCache
+
+    urls = ["/doc/org/kulturas-ministrija", "/", "/search?q=jelgava", "/api/search?q=jelgava",
+            "/doc/org/kulturas-ministrija?lang=lv"]
+    cached = TestClient(create_app(fixture_settings(), fixture_store()))
+    plain = TestClient(create_app(fixture_settings().model_copy(update={"page_cache_mb": 0}),
+                                  fixture_store()))
+    for url in urls:
+        first = cached.get(url, headers={"accept": "text/html"})
+        second = cached.get(url, headers={"accept": "text/html"})
+        fresh = plain.get(url, headers={"accept": "text/html"})
+        assert first.status_code == second.status_code == fresh.status_code == 200, url
+        assert first.content == second.content == fresh.content, url
+        for h in ("content-type", "vary", "content-language", "link"):
+            assert first.headers.get(h) == second.headers.get(h) == fresh.headers.get(h), (url, h)
+        if "lang=lv" in url:
+            assert "lang=lv" in second.headers.get("set-cookie", ""), url
+        cached.cookies.clear()
+        plain.cookies.clear()
+    cache = cached.app.state.response_cache  # type: ignore[attr-defined]
+    assert isinstance(cache, ResponseCache) and cache.hits >= len(urls) and len(cache) >= len(urls)
+    assert plain.app.state.response_cache.max_bytes == 0  # type: ignore[attr-defined]
+
+
+def test_response_cache_stays_within_its_bytes() -> None:
+    from server.response_cache import ResponseCache
+
+    cache = ResponseCache(10_000)
+    for i in range(100):
+        cache.put(i, b"x" * 500)
+        assert cache.size <= 10_000
+    assert cache.get(99) is not None and cache.get(0) is None
+    cache.put("huge", b"x" * 5000)  # more than an eighth of the cache: not kept
+    assert cache.get("huge") is None

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -96,12 +98,23 @@ def dataset(request: Request, store: StoreDep, settings: SettingsDep, lang: Lang
         if settings.export_dir.exists()
         else {}
     )
-    triples = [q.triple for q in description_quads(store, settings, sizes)]
+    # The graph a server serves does not change under it; the description only changes when
+    # dumps appear in the export folder (their sizes are in it). Computing it scans the whole
+    # graph several times (seconds at a million triples): once per process and set of dumps.
+    cache: dict[tuple[tuple[str, int], ...], tuple[list[ox.Triple], int]] = getattr(
+        request.app.state, "description_cache", {})
+    request.app.state.description_cache = cache
+    cache_key = tuple(sorted(sizes.items()))
+    if cache_key not in cache:
+        cache.clear()
+        cache[cache_key] = (
+            [q.triple for q in description_quads(store, settings, sizes)], len(store))
+    triples, count = cache[cache_key]
     if key == "html":
         from ..namespaces import PREFIXES
 
         turtle = ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=PREFIXES).decode()
-        return render(request, "dataset.html", {"turtle": turtle, "triples": len(store)}, lang)
+        return render(request, "dataset.html", {"turtle": turtle, "triples": count}, lang)
     return _rdf_response(request, triples, key)
 
 
@@ -112,34 +125,46 @@ def context(settings: SettingsDep) -> FileResponse:
 
 
 def _model_graph(folder: Path) -> rdflib.Graph:
+    """The Turtle files of ``folder`` as one graph, parsed again only when a file changes."""
+    files = tuple((str(p), p.stat().st_mtime_ns) for p in sorted(folder.glob("*.ttl")))
+    return _parse_model(files)
+
+
+@functools.lru_cache(maxsize=4)
+def _parse_model(files: tuple[tuple[str, int], ...]) -> rdflib.Graph:
     g = rdflib.Graph()
-    for p in sorted(folder.glob("*.ttl")):
-        g.parse(p, format="turtle")
+    for path, _mtime in files:
+        g.parse(path, format="turtle")
     return g
+
+
+def _model_page(request: Request, folder: Path, lang: str, template: str, name: str,
+                items: Callable[[rdflib.Graph], object]) -> Response:
+    """The model in ``folder`` (ontology or shapes) as RDF by negotiation, or an HTML page
+    listing ``items`` of it as ``name``."""
+    key = _choose(request)
+    g = _model_graph(folder)
+    if key != "html":
+        return _serialize_rdflib(g, key)
+    return render(request, template, {name: items(g)}, lang)
 
 
 @router.get("/ontology", summary="The ontology: HTML documentation or RDF")
 def ontology(request: Request, settings: SettingsDep, lang: LangDep) -> Response:
     """The romagraph ontology and code lists, documented in HTML or as RDF by negotiation."""
-    key = _choose(request)
-    g = _model_graph(settings.ontology_dir)
-    if key != "html":
-        return _serialize_rdflib(g, key)
     from ..services.model_docs import ontology_terms
 
-    return render(request, "ontology.html", {"terms": ontology_terms(g)}, lang)
+    return _model_page(request, settings.ontology_dir, lang, "ontology.html", "terms",
+                       ontology_terms)
 
 
 @router.get("/shapes", summary="The SHACL shapes: HTML list or RDF")
 def shapes(request: Request, settings: SettingsDep, lang: LangDep) -> Response:
     """The SHACL shapes the data is validated against."""
-    key = _choose(request)
-    g = _model_graph(settings.shapes_dir)
-    if key != "html":
-        return _serialize_rdflib(g, key)
     from ..services.model_docs import shape_constraints
 
-    return render(request, "shapes.html", {"constraints": shape_constraints(g)}, lang)
+    return _model_page(request, settings.shapes_dir, lang, "shapes.html", "constraints",
+                       shape_constraints)
 
 
 def _serialize_rdflib(g: rdflib.Graph, key: str) -> Response:

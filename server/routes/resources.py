@@ -19,7 +19,7 @@ from ..conneg import HTML, OX_RDF, RDF_FORMATS, Format, NotAcceptable, negotiate
 from ..deps import StoreDep
 from ..i18n import choose_lang, translate
 from ..namespaces import PREFIXES, data_prefixes
-from ..rendering import render
+from ..rendering import render, render_cached
 from ..services import citations, datasets, describe, neighbourhood, places, plans
 from ..services.catalogue import Catalogue
 from ..services.present import View, resource_path
@@ -148,14 +148,16 @@ def serve(request: Request, store: StoreDep, cat: Catalogue, view: View, iri: st
 
 def page(request: Request, store: StoreDep, cat: Catalogue, view: View, iri: str,
          links: list[FormatLink]) -> Response:
-    d = describe.Describer(store, cat, view).describe(iri)
-    context: dict[str, Any] = {
-        "d": d, "v": view, "rdf_links": links, "views": see_also(cat, view, iri),
-        "graph_url": "/api/graph?" + urlencode({"iri": iri}),
-        "dataset": datasets.dataset_view(store, cat, view, iri) if cat.is_a(iri, "qb:DataSet") else None,
-        "section": citations.section_view(cat, view, iri) if iri in cat.by_section else None,
-    }
-    return render(request, "resource.html", context, view.lang)
+    def context() -> dict[str, Any]:
+        d = describe.Describer(store, cat, view).describe(iri)
+        return {
+            "d": d, "v": view, "rdf_links": links, "views": see_also(cat, view, iri),
+            "graph_url": "/api/graph?" + urlencode({"iri": iri}),
+            "dataset": datasets.dataset_view(store, cat, view, iri) if cat.is_a(iri, "qb:DataSet") else None,
+            "section": citations.section_view(cat, view, iri) if iri in cat.by_section else None,
+        }
+
+    return render_cached(request, "resource.html", context, view.lang, id(cat), iri)
 
 
 def see_also(cat: Catalogue, view: View, iri: str) -> list[tuple[str, str]]:
@@ -195,13 +197,17 @@ def related(request: Request, store: StoreDep, cat: CatalogueDep, view: ViewDep,
         ox.NamedNode(p)
     except ValueError:
         return PlainTextResponse(f"Not a valid IRI: p={p!r}", status_code=400)
-    group = describe.Describer(store, cat, view).related(iri, p, dir == "in", page)
-    base_url = "/related?" + urlencode({"iri": iri, "p": p, "dir": dir}) + "&"
-    pages = page + 1 if group.capped else page
-    return render(request, "related.html", {
-        "v": view, "subject": view.ref(iri), "g": group, "page": page, "pages": pages,
-        "base_url": base_url, "qualified": isinstance(group, describe.QualifiedGroup),
-    }, view.lang)
+
+    def context() -> dict[str, Any]:
+        group = describe.Describer(store, cat, view).related(iri, p, dir == "in", page)
+        base_url = "/related?" + urlencode({"iri": iri, "p": p, "dir": dir}) + "&"
+        pages = page + 1 if group.capped else page
+        return {
+            "v": view, "subject": view.ref(iri), "g": group, "page": page, "pages": pages,
+            "base_url": base_url, "qualified": isinstance(group, describe.QualifiedGroup),
+        }
+
+    return render_cached(request, "related.html", context, view.lang, id(cat))
 
 
 @router.get("/api/graph", summary="The 1–2 hop neighbourhood of a resource, for cytoscape")
@@ -251,7 +257,8 @@ def install_not_found(app: FastAPI) -> None:
         assert isinstance(exc, StarletteHTTPException)
         path = request.url.path
         accepts_html = "text/html" in request.headers.get("accept", "")
-        if exc.status_code != 404 or path.startswith(("/api/", "/sparql")) or not accepts_html:
+        if (exc.status_code != 404 or path.startswith(("/api/", "/sparql")) or not accepts_html
+                or request.app.state.catalogue is None):  # still being built: no 404 page yet
             return JSONResponse({"detail": exc.detail}, status_code=exc.status_code,
                                 headers=getattr(exc, "headers", None))
         lang = choose_lang(request, request.app.state.settings.default_lang)

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from ..rendering import render
+from ..rendering import render_cached
+from ..response_cache import cache_of, key_of
 from .page_deps import CatalogueDep, SearchIndexDep, ViewDep
 
 router = APIRouter(tags=["search"])
@@ -34,16 +35,29 @@ def _hits(search_index: SearchIndexDep, cat: CatalogueDep, view: ViewDep, q: str
 
 
 @router.get("/api/search", summary="Autocomplete: resources whose labels match the words")
-def api_search(search_index: SearchIndexDep, cat: CatalogueDep, view: ViewDep, q: QueryText = "",
-               limit: Annotated[int, Query(ge=1, le=50)] = 10) -> JSONResponse:
+def api_search(request: Request, search_index: SearchIndexDep, cat: CatalogueDep, view: ViewDep,
+               q: QueryText = "",
+               limit: Annotated[int, Query(ge=1, le=50)] = 10) -> Response:
     """A list of ``{iri, label, type, typeLabel, category, url, matched, score}``, best first.
     Matches Latvian and English preferred and alternative labels, ignoring case and
     diacritics, by word prefix and Latvian stem ("jelgavas" finds "Jelgava")."""
-    return JSONResponse(_hits(search_index, cat, view, q, limit), headers={"Vary": "Accept-Language, Cookie"})
+    headers = {"Vary": "Accept-Language, Cookie"}
+    cache = cache_of(request)
+    key = ("api_search", *key_of(request, view.lang, id(search_index), id(cat)))
+    body = cache.get(key) if cache is not None else None
+    if body is None:
+        response = JSONResponse(_hits(search_index, cat, view, q, limit), headers=headers)
+        if cache is not None:
+            cache.put(key, bytes(response.body))
+        return response
+    return Response(body, media_type="application/json", headers=headers)
 
 
 @router.get("/search", response_class=HTMLResponse, summary="Search results page")
 def search_page(request: Request, search_index: SearchIndexDep, cat: CatalogueDep, view: ViewDep,
                 q: QueryText = "") -> HTMLResponse:
-    hits = _hits(search_index, cat, view, q, 100) if q.strip() else []
-    return render(request, "search.html", {"v": view, "q": q, "hits": hits}, view.lang)
+    def context() -> dict[str, Any]:
+        hits = _hits(search_index, cat, view, q, 100) if q.strip() else []
+        return {"v": view, "q": q, "hits": hits}
+
+    return render_cached(request, "search.html", context, view.lang, id(search_index), id(cat))

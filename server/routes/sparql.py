@@ -15,17 +15,18 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import parse_qs
 
 import pyoxigraph as ox
-from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from pydantic import BaseModel, Field
 
 from ..config import Settings
 from ..conneg import HTML, RDF_FORMATS, RESULT_FORMATS, Format, NotAcceptable, negotiate
 from ..deps import LangDep, SettingsDep, StoreDep
+from ..i18n import choose_lang
 from ..namespaces import PREFIXES, data_prefixes
 from ..queries import SERVER_SPARQL, load_dir, server_query
 from ..rendering import render
@@ -148,6 +149,7 @@ def _new_pool(app: FastAPI) -> QueryPool:
         nice=settings.query_nice,
         memory_budget=settings.query_memory_mb * 2**20 if settings.query_memory_mb > 0 else None,
         copy_up_to=settings.query_in_memory,
+        prefixes=project_prefixes(settings),
         **pool_options_from_env(),
     )
     app.state.sparql_pool = pool
@@ -186,26 +188,31 @@ async def _pool(request: Request) -> QueryPool:
 # --- the protocol ------------------------------------------------------------------------------
 
 
+# The two handlers take the bare Request and read their parameters themselves: FastAPI's
+# per-request parameter and dependency machinery costs more than the rest of a lookup query's
+# handling. The parameters are documented for OpenAPI through ``openapi_extra`` instead.
+_URL_PARAMETERS = [
+    {"name": "default-graph-uri", "in": "query", "required": False, "description": _DG_HELP,
+     "schema": {"type": "array", "items": {"type": "string"}}},
+    {"name": "named-graph-uri", "in": "query", "required": False, "description": _NG_HELP,
+     "schema": {"type": "array", "items": {"type": "string"}}},
+    {"name": "format", "in": "query", "required": False, "description": _FORMAT_HELP,
+     "schema": {"type": "string"}},
+]
+
+
 @router.get(
     "/sparql",
     summary="SPARQL query (GET), service description, workbench",
     responses=_RESPONSES,
     response_class=Response,
+    openapi_extra={"parameters": [
+        {"name": "query", "in": "query", "required": False, "description": _QUERY_HELP,
+         "schema": {"type": "string"}},
+        *_URL_PARAMETERS,
+    ]},
 )
-async def sparql_get(
-    request: Request,
-    settings: SettingsDep,
-    store: StoreDep,
-    lang: LangDep,
-    query: Annotated[str | None, Query(description=_QUERY_HELP)] = None,
-    default_graph_uri: Annotated[
-        list[str] | None, Query(alias="default-graph-uri", description=_DG_HELP)
-    ] = None,
-    named_graph_uri: Annotated[
-        list[str] | None, Query(alias="named-graph-uri", description=_NG_HELP)
-    ] = None,
-    fmt: Annotated[str | None, Query(alias="format", description=_FORMAT_HELP)] = None,
-) -> Response:
+async def sparql_get(request: Request) -> Response:
     """The SPARQL 1.1 Protocol query operation by GET (`?query=`).
 
     The result format follows the Accept header (with q-values) or `format`; SELECT/ASK results
@@ -214,6 +221,8 @@ async def sparql_get(
     `X-Romagraph-Truncated: true`. Without a query: the service description, or the workbench
     for a browser.
     """
+    settings: Settings = request.app.state.settings
+    store: Store = request.app.state.store
     try:
         params = request.query_params
         if "update" in params:
@@ -222,10 +231,12 @@ async def sparql_get(
         if len(queries) > 1:
             raise ProtocolError(400, "Give exactly one `query` parameter.")
         formats = params.getlist("format")  # clients may repeat it (SPARQLWrapper does)
-        if query is None:
-            return await _no_query(request, settings, store, lang, formats)
+        if not queries:
+            return await _no_query(request, settings, store, formats)
         return await _answer(
-            request, settings, store, lang, query, default_graph_uri, named_graph_uri, formats
+            request, settings, store, queries[0],
+            params.getlist("default-graph-uri") or None, params.getlist("named-graph-uri") or None,
+            formats,
         )
     except ProtocolError as e:
         return _error(e.status, e.message, e.headers)
@@ -237,16 +248,7 @@ async def sparql_get(
     responses=_RESPONSES,
     response_class=Response,
     openapi_extra={
-        "parameters": [
-            {"name": "default-graph-uri", "in": "query", "required": False,
-             "description": _DG_HELP + " (for a direct application/sparql-query body)",
-             "schema": {"type": "array", "items": {"type": "string"}}},
-            {"name": "named-graph-uri", "in": "query", "required": False,
-             "description": _NG_HELP + " (for a direct application/sparql-query body)",
-             "schema": {"type": "array", "items": {"type": "string"}}},
-            {"name": "format", "in": "query", "required": False, "description": _FORMAT_HELP,
-             "schema": {"type": "string"}},
-        ],
+        "parameters": _URL_PARAMETERS,
         "requestBody": {
             "required": True,
             "content": {
@@ -267,12 +269,12 @@ async def sparql_get(
         },
     },
 )
-async def sparql_post(
-    request: Request, settings: SettingsDep, store: StoreDep, lang: LangDep
-) -> Response:
+async def sparql_post(request: Request) -> Response:
     """The SPARQL 1.1 Protocol query operation by POST: URL-encoded form (`query=`) or the query
     itself as `application/sparql-query` (dataset and `format` then in the URL). Updates
     (`application/sparql-update`, `update=`) are refused with 403."""
+    settings: Settings = request.app.state.settings
+    store: Store = request.app.state.store
     try:
         ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if ctype == UPDATE:
@@ -303,9 +305,7 @@ async def sparql_post(
             query = queries[0]
             dg, ng = form.get("default-graph-uri", []), form.get("named-graph-uri", [])
             formats = form.get("format") or url.getlist("format")
-        return await _answer(
-            request, settings, store, lang, query, dg or None, ng or None, formats
-        )
+        return await _answer(request, settings, store, query, dg or None, ng or None, formats)
     except ProtocolError as e:
         return _error(e.status, e.message, e.headers)
 
@@ -386,10 +386,10 @@ def _prefers_html(request: Request, offered: tuple[Format, ...], formats: list[s
 
 
 async def _no_query(
-    request: Request, settings: Settings, store: Store, lang: str, formats: list[str]
+    request: Request, settings: Settings, store: Store, formats: list[str]
 ) -> Response:
     if _prefers_html(request, RDF_FORMATS, formats):
-        return _workbench(request, settings, lang, None)
+        return _workbench(request, settings, None)
     accept = request.headers.get("accept")
     chosen = _try_negotiate(accept, RDF_FORMATS, formats)
     if chosen is None:
@@ -421,7 +421,6 @@ async def _answer(
     request: Request,
     settings: Settings,
     store: Store,
-    lang: str,
     query: str,
     default_graphs: list[str] | None,
     named_graphs: list[str] | None,
@@ -461,7 +460,7 @@ async def _answer(
     accept = request.headers.get("accept")
     offered = RDF_FORMATS if info.returns_graph else RESULT_FORMATS
     if request.method == "GET" and _prefers_html(request, offered, formats):
-        return _workbench(request, settings, lang, query)
+        return _workbench(request, settings, query)
     results_fmt = _try_negotiate(accept, RESULT_FORMATS, formats)
     graph_fmt = _try_negotiate(accept, RDF_FORMATS, formats)
     if info.form in ("SELECT", "ASK") and results_fmt is None:
@@ -567,7 +566,8 @@ def _listed(folder: Path) -> list[dict[str, str]]:
     return listed
 
 
-def _workbench(request: Request, settings: Settings, lang: str, query: str | None) -> Response:
+def _workbench(request: Request, settings: Settings, query: str | None) -> Response:
+    lang = choose_lang(request, settings.default_lang)
     problems: list[str] = []
     try:
         research = _listed(settings.queries_dir)

@@ -4,14 +4,20 @@ the store once at start-up so that pages, lists and search never scan the graph 
 from __future__ import annotations
 
 import logging
+import marshal
 import time
 from collections import defaultdict
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import partial
+from sys import intern
+from typing import Any
 
 import pyoxigraph as ox
 
 from ..store import Store
 from . import access, vocab
+from .deferred import Deferred
 
 log = logging.getLogger(__name__)
 
@@ -60,9 +66,51 @@ class Citation:
     quote: str | None
 
 
+# A qualified node's statements by property, and the resources pointing to it by property.
+QualifiedNode = tuple[dict[str, list[ox.NamedNode | ox.Literal]], dict[str, list[str]]]
+# How a term is persisted (snapshot.py): an IRI as itself, a literal as (value, datatype, lang).
+PlainTerm = str | tuple[str, str, str | None]
+
+
+def plain_term(term: ox.NamedNode | ox.Literal) -> PlainTerm:
+    if isinstance(term, ox.NamedNode):
+        return term.value
+    return (term.value, term.datatype.value, term.language)
+
+
+def term_of(plain: PlainTerm) -> ox.NamedNode | ox.Literal:
+    if isinstance(plain, str):
+        return ox.NamedNode(plain)
+    value, datatype, lang = plain
+    if lang is not None:
+        return ox.Literal(value, language=lang)
+    return ox.Literal(value, datatype=ox.NamedNode(datatype))
+
+
+class QualifiedIndex(Mapping[str, QualifiedNode]):
+    """The qualified nodes of a persisted catalogue, each decoded when a page asks for it."""
+
+    def __init__(self, blobs: dict[str, bytes]) -> None:
+        self.blobs = blobs
+
+    def __getitem__(self, q: str) -> QualifiedNode:
+        out, inc = marshal.loads(self.blobs[q])  # noqa: S302 (our own checksummed file)
+        return {p: [term_of(o) for o in os] for p, os in out.items()}, inc
+
+    def __contains__(self, q: object) -> bool:
+        return q in self.blobs
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.blobs)
+
+    def __len__(self) -> int:
+        return len(self.blobs)
+
+
 @dataclass
-class Catalogue:
-    """What the pages need to know about every resource, read once."""
+class Catalogue(Deferred):
+    """What the pages need to know about every resource, read once (from the store by
+    ``build``, or from the index ``romagraph load`` persisted next to it by ``from_sections``)."""
 
     base: str
     pref: dict[str, dict[str, str]] = field(default_factory=dict)  # iri → lang → label
@@ -83,9 +131,7 @@ class Catalogue:
     cited: dict[str, list[str]] = field(default_factory=dict)  # citation → iris derived from it
     by_section: dict[str, list[str]] = field(default_factory=dict)  # section → citations
     # qualified node → (its statements by property, the contexts pointing to it by property)
-    qualified: dict[str, tuple[dict[str, list[ox.NamedNode | ox.Literal]], dict[str, list[str]]]] = field(
-        default_factory=dict
-    )
+    qualified: Mapping[str, QualifiedNode] = field(default_factory=dict)
     predicates: tuple[str, ...] = ()
     primary: dict[str, str] = field(default_factory=dict)  # iri → primary type
     category_of: dict[str, str] = field(default_factory=dict)
@@ -118,7 +164,7 @@ class Catalogue:
         rdfs_label = self.x("rdfs:label")
         alt: dict[str, list[tuple[str, str]]] = defaultdict(list)
         for row in access.select(store, "catalogue_labels", self.base):
-            s, p, o = row["s"].value, row["p"].value, row["o"]
+            s, p, o = intern(row["s"].value), row["p"].value, row["o"]
             assert isinstance(o, ox.Literal)
             lang = o.language or ""
             if p == skos_pref:
@@ -136,11 +182,11 @@ class Catalogue:
     def _read_types(self, store: Store) -> None:
         supers: dict[str, set[str]] = defaultdict(set)
         for row in access.select(store, "catalogue_superclasses", self.base):
-            supers[row["class"].value].add(row["super"].value)
+            supers[intern(row["class"].value)].add(intern(row["super"].value))
         self.supers = {c: frozenset(s) for c, s in supers.items()}
         types: dict[str, list[str]] = defaultdict(list)
         for row in access.select(store, "catalogue_types", self.base):
-            types[row["s"].value].append(row["type"].value)
+            types[intern(row["s"].value)].append(intern(row["type"].value))
         members: dict[str, list[str]] = defaultdict(list)
         ranked = [(self.x(c), cat) for c, cat in CATEGORIES]
         for s, ts in types.items():
@@ -167,33 +213,34 @@ class Catalogue:
         places: dict[str, list[str]] = defaultdict(list)
         kind: dict[str, list[str]] = defaultdict(list)
         for row in access.select(store, "catalogue_facets", self.base):
-            s, p, o = row["s"].value, row["p"].value, row["o"]
+            s, p, o = intern(row["s"].value), row["p"].value, row["o"]
             if p in date_keys and isinstance(o, ox.Literal):
                 self.dates.setdefault(s, {}).setdefault(date_keys[p], o)
             elif p == notation and isinstance(o, ox.Literal):
                 self.notation.setdefault(s, o.value)
             elif isinstance(o, ox.NamedNode):
+                v = intern(o.value)
                 if p == in_scheme:
-                    self.scheme.setdefault(s, o.value)
+                    self.scheme.setdefault(s, v)
                 elif p == subject:
-                    themes[s].append(o.value)
+                    themes[s].append(v)
                 elif p == spatial:
-                    places[s].append(o.value)
+                    places[s].append(v)
                 elif p in kinds:
-                    kind[s].append(o.value)
+                    kind[s].append(v)
         self.themes = {k: tuple(sorted(v)) for k, v in themes.items()}
         self.places = {k: tuple(sorted(v)) for k, v in places.items()}
         self.kinds = {k: tuple(sorted(v)) for k, v in kind.items()}
 
     def _read_citations(self, store: Store) -> None:
         for row in access.select(store, "catalogue_citations", self.base):
-            c = row["citation"].value
+            c = intern(row["citation"].value)
             if c in self.citations:
                 continue
             doc = row.get("doc")
             fn, quote = row.get("footnote"), row.get("quote")
             self.citations[c] = Citation(
-                c, row["section"].value, doc.value if doc else None,
+                c, intern(row["section"].value), intern(doc.value) if doc else None,
                 fn.value if fn else None, quote.value if quote else None,
             )
         by_section: dict[str, list[str]] = defaultdict(list)
@@ -203,20 +250,71 @@ class Catalogue:
         derived: dict[str, list[str]] = defaultdict(list)
         cited: dict[str, list[str]] = defaultdict(list)
         for row in access.select(store, "catalogue_derivations", self.base):
-            s, c = row["s"].value, row["citation"].value
+            s, c = intern(row["s"].value), intern(row["citation"].value)
             derived[s].append(c)
             cited[c].append(s)
         self.derived = {k: tuple(sorted(v)) for k, v in derived.items()}
         self.cited = dict(cited)
 
     def _read_qualified(self, store: Store) -> None:
+        qualified: dict[str, QualifiedNode] = {}
         for row in access.select(store, "catalogue_qualified", self.base):
-            q, p, o, d = row["q"].value, row["p"].value, row["o"], row["dir"].value
-            out, inc = self.qualified.setdefault(q, ({}, {}))
+            q, p, o, d = intern(row["q"].value), row["p"].value, row["o"], row["dir"].value
+            out, inc = qualified.setdefault(q, ({}, {}))
             if d == "out" and isinstance(o, ox.NamedNode | ox.Literal):
                 out.setdefault(p, []).append(o)
             elif d == "in" and isinstance(o, ox.NamedNode):
-                inc.setdefault(p, []).append(o.value)
+                inc.setdefault(p, []).append(intern(o.value))
+        self.qualified = qualified
+
+    # ------------------------------------------------------------------ persisting
+
+    def to_sections(self) -> dict[str, Any]:
+        """Every built table as plain values (str, int, tuple, list, dict, frozenset, bytes),
+        which ``marshal`` writes and reads back fast; the inverse of ``from_sections``."""
+        sections: dict[str, Any] = {name: getattr(self, name) for name in PLAIN_SECTIONS}
+        sections["dates"] = {
+            s: {k: plain_term(v) for k, v in d.items()} for s, d in self.dates.items()
+        }
+        sections["citations"] = {
+            c.iri: (c.section, c.doc, c.footnote, c.quote) for c in self.citations.values()
+        }
+        sections["qualified"] = {
+            q: marshal.dumps(
+                ({p: [plain_term(o) for o in os] for p, os in out.items()}, inc)
+            )
+            for q, (out, inc) in self.qualified.items()
+        }
+        return sections
+
+    @classmethod
+    def from_sections(
+        cls, base: str, triples: int, predicates: tuple[str, ...],
+        section: Callable[[str], Any],
+    ) -> Catalogue:
+        """A catalogue whose tables are decoded by ``section(name)`` when first used."""
+        cat = cls.__new__(cls)
+        cat.base, cat.triples, cat.predicates = base, triples, predicates
+        cat._reverse_cache, cat.memo, cat._closures = {}, {}, {}
+
+        def dates() -> dict[str, dict[str, ox.Literal]]:
+            return {
+                s: {k: term_of(v) for k, v in d.items()}  # type: ignore[misc]
+                for s, d in section("dates").items()
+            }
+
+        def citations() -> dict[str, Citation]:
+            return {c: Citation(c, *rest) for c, rest in section("citations").items()}
+
+        loaders: dict[str, Callable[[], Any]] = {
+            name: partial(section, name) for name in PLAIN_SECTIONS
+        }
+        loaders |= {
+            "dates": dates, "citations": citations,
+            "qualified": lambda: QualifiedIndex(section("qualified")),
+        }
+        cat.defer(loaders)
+        return cat
 
     # ------------------------------------------------------------------ reading
 
@@ -326,3 +424,12 @@ class Catalogue:
 
     def count(self, curie: str) -> int:
         return len(self.members.get(self.x(curie), ()))
+
+
+# The tables persisted as they are (``dates``, ``citations`` and ``qualified`` are converted).
+PLAIN_SECTIONS: tuple[str, ...] = (
+    "pref", "alt", "rdfs_label", "description", "types", "supers", "members", "themes",
+    "places", "kinds", "notation", "scheme", "derived", "cited", "by_section", "primary",
+    "category_of",
+)
+SECTIONS: tuple[str, ...] = (*PLAIN_SECTIONS, "dates", "citations", "qualified")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cache
 from urllib.parse import urlencode
 
 import pyoxigraph as ox
@@ -16,6 +17,7 @@ from .present import CiteView, Ref, View
 
 PAGE = 25  # links shown per property group on a resource page
 RELATED_PAGE = 50  # links per page of /related
+PROBE = 100  # incoming links read first; a resource with this many is counted before it is read
 WINDOW = 600  # incoming links read at once; more makes the resource a hub, probed per property
 OUT_WINDOW = 2000  # outgoing statements read at most
 COUNT_CAP = 1000  # a hub's group count stops here ("1000+")
@@ -259,18 +261,25 @@ class Describer:
         by_prop: dict[str, list[str]] = defaultdict(list)
         counts: dict[str, int] = {}
         capped: dict[str, bool] = {}
-        if access.count_rows(self.store, "resource_incoming", self.base, {"r": r}, WINDOW) < WINDOW:
-            rows = access.select_slice(self.store, "resource_incoming", self.base, {"r": r}, 0, WINDOW)
+        subs = {"r": r}
+        rows = access.select_slice(self.store, "resource_incoming", self.base, subs, 0, PROBE)
+        hub = False
+        if len(rows) == PROBE:  # more than a few: count (in the engine) before reading them
+            if access.count_rows(self.store, "resource_incoming", self.base, subs, WINDOW) < WINDOW:
+                rows = access.select_slice(self.store, "resource_incoming", self.base, subs, 0, WINDOW)
+            else:
+                hub = True
+        if not hub:
             for row in rows:
                 s = row["s"]
                 if isinstance(s, ox.NamedNode):
                     by_prop[row["p"].value].append(s.value)
             counts = {p: len(v) for p, v in by_prop.items()}
-        else:  # a hub: probe each property the graph uses, a page at a time
-            for p in self.cat.predicates:
-                subs = {"r": r, "p": ox.NamedNode(p)}
+        else:  # a hub: the properties that point here, then a page of each
+            for p in self._incoming_properties(r):
+                psubs = {"r": r, "p": ox.NamedNode(p)}
                 first = access.select_slice(
-                    self.store, "resource_incoming_by_property", self.base, subs, 0, PAGE + 1
+                    self.store, "resource_incoming_by_property", self.base, psubs, 0, PAGE + 1
                 )
                 if not first:
                     continue
@@ -278,7 +287,7 @@ class Describer:
                 n = len(first)
                 if n > PAGE:
                     n = access.count_rows(
-                        self.store, "resource_incoming_by_property", self.base, subs, COUNT_CAP
+                        self.store, "resource_incoming_by_property", self.base, psubs, COUNT_CAP
                     )
                 counts[p] = n
                 capped[p] = n >= COUNT_CAP
@@ -314,6 +323,14 @@ class Describer:
                         qg.rows.append(self.row(node, iri))
                 qg.total, qg.capped, qg.more_url = total, capped.get(p, False), more
         return groups
+
+    def _incoming_properties(self, r: ox.NamedNode) -> list[str]:
+        """The properties through which anything points at ``r``: one query probing each
+        property the graph uses (an index lookup each), not a scan of all incoming links."""
+        if not self.cat.predicates:
+            return []
+        found = self.store.select(_probe_text(self.cat.predicates), {"r": r})
+        return [row["p"].value for row in found if isinstance(row.get("p"), ox.NamedNode)]
 
     def _skipped_incoming(self, iri: str) -> set[str]:
         """Incoming links that the page shows in a block of its own."""
@@ -455,6 +472,12 @@ class Describer:
         values.sort(key=lambda x: x.ref.label.casefold() if x.ref else "")
         return Group(prop, self.v.prop_label(prop, inverse), inverse, values,
                      offset + len(iris) + (1 if has_next else 0), has_next)
+
+
+@cache
+def _probe_text(predicates: tuple[str, ...]) -> str:
+    values = " ".join(str(ox.NamedNode(p)) for p in predicates)
+    return f"SELECT ?r ?p WHERE {{ VALUES ?p {{ {values} }} FILTER EXISTS {{ ?s ?p ?r }} }}"
 
 
 def _first_lit(out: dict[str, list[ox.NamedNode | ox.Literal]], p: str) -> ox.Literal | None:

@@ -3,8 +3,12 @@ and euro amounts, and citations. Pure functions of the catalogue and the languag
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+from typing import Any, TypeVar
 from urllib.parse import quote, urlencode
 
 import pyoxigraph as ox
@@ -26,6 +30,7 @@ NBSP = "\u00a0"
 NNBSP = "\u202f"
 
 
+@lru_cache(maxsize=1 << 16)
 def resource_path(iri: str, base: str) -> str:
     """The local URL of a resource's page: ``{base}id/x`` → ``/doc/x`` (the document about
     the thing), ``{base}def/x`` and ``{base}data/x`` at their own path, anything else at
@@ -100,6 +105,34 @@ def format_literal(lit: ox.Literal, lang: str) -> str:
     return lit.value
 
 
+T = TypeVar("T")
+MEMO_SIZE = 50_000  # remembered links, labels, dates and citations per catalogue and language
+_MISSING = object()
+_MEMOS: dict[tuple[int, str], tuple[Catalogue, dict[Any, Any]]] = {}
+
+
+_views = 0
+FREEZE_AT = (1, 100, 2000)  # the Views (requests) after which what is alive is frozen
+
+
+def _memo(catalogue: Catalogue, lang: str) -> dict[Any, Any]:
+    """The memo of ``catalogue`` in ``lang``, shared by the Views of every request."""
+    global _views
+    key = (id(catalogue), lang)
+    entry = _MEMOS.get(key)
+    if entry is None or entry[0] is not catalogue:
+        if len(_MEMOS) >= 8:  # catalogues replaced (tests build many apps): forget the old
+            _MEMOS.clear()
+        entry = _MEMOS[key] = (catalogue, {})
+    _views += 1
+    if _views in FREEZE_AT:
+        # The catalogue (and the parts of it the first pages decode) lives as long as the
+        # server: moved out of the cyclic collector's reach, so its full collections no longer
+        # walk millions of objects and stall whichever request triggers one (the p99).
+        gc.freeze()
+    return entry[1]
+
+
 @dataclass(frozen=True)
 class CiteView:
     iri: str
@@ -140,6 +173,19 @@ class View:
         self.cat = catalogue
         self.lang = lang
         self.base = catalogue.base
+        self._memo = _memo(catalogue, lang)
+
+    def _cached(self, kind: str, key: object, make: Callable[[], T]) -> T:
+        """``make()``, remembered per catalogue and language: the catalogue does not change
+        while it serves, so a resource's link, a citation or a date reads the same on every
+        page (bounded: the memo starts afresh past MEMO_SIZE entries)."""
+        k = (kind, key)
+        found = self._memo.get(k, _MISSING)
+        if found is _MISSING:
+            if len(self._memo) >= MEMO_SIZE:
+                self._memo.clear()
+            found = self._memo[k] = make()
+        return found
 
     # links and labels
     def url(self, iri: str) -> str:
@@ -161,6 +207,9 @@ class View:
         return self.cat.other_label(iri, self.lang)
 
     def ref(self, iri: str) -> Ref:
+        return self._cached("ref", iri, lambda: self._ref(iri))
+
+    def _ref(self, iri: str) -> Ref:
         known = self.cat.known(iri) or iri.startswith(self.base)
         primary = self.cat.primary.get(iri)
         return Ref(
@@ -176,6 +225,9 @@ class View:
         )
 
     def class_label(self, iri: str, plural: bool = False) -> str:
+        return self._cached("class", (iri, plural), lambda: self._class_label(iri, plural))
+
+    def _class_label(self, iri: str, plural: bool) -> str:
         w = class_wording(iri, self.base)
         if w:
             if plural:
@@ -186,6 +238,9 @@ class View:
         return humanise(iri)
 
     def prop_label(self, iri: str, inverse: bool = False) -> str:
+        return self._cached("prop", (iri, inverse), lambda: self._prop_label(iri, inverse))
+
+    def _prop_label(self, iri: str, inverse: bool) -> str:
         w = property_wording(iri, self.base)
         if w:
             return w.get(self.lang, inverse)
@@ -220,11 +275,17 @@ class View:
         return ""
 
     def dates_of(self, iri: str) -> str:
+        return self._cached("dates", iri, lambda: self._dates_of(iri))
+
+    def _dates_of(self, iri: str) -> str:
         d = self.cat.dates.get(iri) or {}
         return self.period(d.get("start") or d.get("from") or d.get("issued"), d.get("end") or d.get("until"))
 
     # citations
     def cite(self, citation_iri: str) -> CiteView | None:
+        return self._cached("cite", citation_iri, lambda: self._cite(citation_iri))
+
+    def _cite(self, citation_iri: str) -> CiteView | None:
         c = self.cat.citations.get(citation_iri)
         if c is None:
             return None
