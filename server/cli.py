@@ -50,15 +50,51 @@ def validate(
     fmt: Annotated[
         ReportFormat, typer.Option("--format", help="Report format.")
     ] = ReportFormat.text,
+    store: Annotated[
+        str | None,
+        typer.Option(help="Validate a loaded on-disk store (oxigraph:PATH) instead of files."),
+    ] = None,
+    chunked: Annotated[
+        bool | None,
+        typer.Option(
+            "--chunked/--whole",
+            help="Validate in chunks of focus nodes (flat memory; the same results) or the "
+            "whole graph at once. Default: chunked for --store, RDF dumps (.nq, .trig, .nt, "
+            ".gz…), --jobs above 1 and --chunk-size; whole for Turtle files.",
+        ),
+    ] = None,
+    chunk_size: Annotated[
+        int | None, typer.Option("--chunk-size", min=1, help="Focus nodes per chunk [2000].")
+    ] = None,
+    jobs: Annotated[int, typer.Option(min=1, help="Processes validating chunks.")] = 1,
+    progress: Annotated[bool, typer.Option(help="Show a progress bar (chunked).")] = True,
 ) -> None:
-    """Validate ontology + data against the SHACL shapes; exit 1 on violations."""
+    """Validate ontology + data against the SHACL shapes; exit 1 on violations.
+
+    Large graphs (a dump given as FILE.nq, or a store loaded with `romagraph load`) are
+    validated chunk by chunk: each focus node with the triples its shapes read."""
+    from .validation import DUMP_SUFFIXES, NotChunkable, validate_chunked
     from .validation import validate as run_validation
 
     settings = _settings()
+    if chunked is None:
+        chunked = bool(store or chunk_size or jobs > 1
+                       or any(p.suffix in DUMP_SUFFIXES for p in paths or []))
     try:
-        report = run_validation(settings, paths or None)
+        if chunked or store:
+            try:
+                report = validate_chunked(settings, paths or None, store, whole=not chunked,
+                                          chunk_size=chunk_size or 2000, jobs=jobs,
+                                          progress=progress and sys.stderr.isatty())
+            except NotChunkable as e:
+                log.warning("validating the whole graph at once: %s", e)
+                report = validate_chunked(settings, paths or None, store, whole=True)
+        else:
+            report = run_validation(settings, paths or None)
     except DataError as e:
         raise _fail(f"syntax error: {e}", 1) from e
+    except (OSError, ValueError) as e:
+        raise _fail(str(e)) from e
     if fmt is ReportFormat.json:
         typer.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
     else:
@@ -171,11 +207,13 @@ def serve(
         int, typer.Option(help="Most connections and tasks per worker process; more get 503.")
     ] = 1000,
     http: Annotated[
-        str, typer.Option(help="HTTP parser: h11 (bounds the request head, see "
-                          "--h11-max-incomplete-event-size) or httptools (faster, unbounded).")
-    ] = "h11",
+        str, typer.Option(help="HTTP parser: httptools (fast, C) or h11 (pure Python); auto: "
+                          "httptools when installed. Both bound the request head (see "
+                          "--h11-max-incomplete-event-size).")
+    ] = "auto",
     h11_max_incomplete_event_size: Annotated[
-        int, typer.Option(help="Most bytes of a request line and headers (h11); more: 400.")
+        int, typer.Option(help="Most bytes of a request line and headers, whichever parser; "
+                          "more: 431 (httptools) or 400 (h11).")
     ] = 65536,
     timeout_graceful_shutdown: Annotated[
         int, typer.Option(help="Seconds open requests get to finish on shutdown.")
@@ -187,6 +225,7 @@ def serve(
     request body must arrive within ROMAGRAPH_BODY_TIMEOUT (408), a request head may not exceed
     --h11-max-incomplete-event-size, and --limit-concurrency caps open connections. A query
     worker is never held by a client: results are read from it before they are sent."""
+    import importlib.util
     import os
 
     import uvicorn
@@ -235,6 +274,10 @@ def serve(
             open_store(settings)
         except DataError as e:
             raise _fail(f"refusing to serve: syntax error: {e}", 1) from e
+    if http == "auto":
+        http = "h11" if importlib.util.find_spec("httptools") is None else "httptools"
+    if http == "httptools":  # with the bound on the request head h11 has and httptools lacks
+        http = "server.http_protocol:BoundedHttpToolsProtocol"
     uvicorn.run(
         "server.app:create_app",
         factory=True,
@@ -314,9 +357,10 @@ def load(
             from .backends.disk import load_disk, store_path
 
             path = store_path(url)
-            count = load_disk(path, sources, progress=progress)
+            count = load_disk(path, sources, progress=progress, pages_base=settings.base_iri)
             typer.echo(
-                f"loaded {count} quads into {path} in {time.perf_counter() - started:.1f} s"
+                f"loaded {count} quads into {path} (with the page catalogue and search index) "
+                f"in {time.perf_counter() - started:.1f} s"
             )
         elif url.startswith(("http://", "https://")):
             from .backends.remote import default_update_url, load_remote
