@@ -164,7 +164,7 @@ def form_request(host: str, port: int, path: str, query: str, accept: str) -> by
     return head + body
 
 
-class _Connection:
+class Connection:
     """One keep-alive connection; reads Content-Length and chunked bodies."""
 
     def __init__(self, host: str, port: int) -> None:
@@ -234,7 +234,7 @@ async def _load(host: str, port: int, requests: Sequence[bytes], concurrency: in
 
     async def worker() -> None:
         nonlocal issued, errors
-        conn = _Connection(host, port)
+        conn = Connection(host, port)
         try:
             while issued < total and time.perf_counter() - started < time_cap:
                 raw = requests[issued % len(requests)]
@@ -245,7 +245,7 @@ async def _load(host: str, port: int, requests: Sequence[bytes], concurrency: in
                 except (OSError, asyncio.IncompleteReadError, ValueError, TimeoutError):
                     errors += 1
                     await conn.close()
-                    conn = _Connection(host, port)
+                    conn = Connection(host, port)
                     continue
                 latencies.append(time.perf_counter() - t)
                 if status >= 400:

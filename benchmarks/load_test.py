@@ -24,7 +24,6 @@ import os
 import random
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -40,6 +39,8 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.common import Connection, free_port  # noqa: E402
+
 QUERY_OF_DEATH = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
 # share of each kind in the mix (they add up to 100)
 WEIGHTS = {"resource": 40, "home": 6, "browse": 14, "search": 20, "sparql": 15, "export": 5}
@@ -47,12 +48,6 @@ PAGE_KINDS = ("resource", "home", "browse")
 
 
 # --- the server ---------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @contextlib.contextmanager
@@ -168,47 +163,7 @@ def build_mix(url: str, seed: int = 1) -> dict[str, list[bytes]]:
     }
 
 
-# --- the client ----------------------------------------------------------------------------------
-
-
-class Connection:
-    """One keep-alive HTTP/1.1 connection (Content-Length and chunked bodies)."""
-
-    def __init__(self, host: str, port: int) -> None:
-        self.host, self.port = host, port
-        self.reader: asyncio.StreamReader | None = None
-        self.writer: asyncio.StreamWriter | None = None
-
-    async def request(self, raw: bytes) -> int:
-        if self.writer is None:
-            self.reader, self.writer = await asyncio.open_connection(
-                self.host, self.port, limit=1 << 22)
-        assert self.reader is not None
-        self.writer.write(raw)
-        head = await self.reader.readuntil(b"\r\n\r\n")
-        status = int(head[9:12])
-        headers = head.lower()
-        if b"transfer-encoding: chunked" in headers:
-            while True:
-                n = int((await self.reader.readuntil(b"\r\n")).split(b";")[0], 16)
-                await self.reader.readexactly(n + 2)
-                if n == 0:
-                    break
-        else:
-            at = headers.find(b"content-length:")
-            n = int(headers[at + 15:headers.find(b"\r\n", at)]) if at >= 0 else 0
-            if n:
-                await self.reader.readexactly(n)
-        if b"connection: close" in headers:
-            await self.close()
-        return status
-
-    async def close(self) -> None:
-        if self.writer is not None:
-            self.writer.close()
-            with contextlib.suppress(Exception):
-                await self.writer.wait_closed()
-            self.writer = None
+# --- the run (the client is benchmarks/common.py's Connection) --------------------------------
 
 
 @dataclass
@@ -271,7 +226,7 @@ async def _run(url: str, mix: dict[str, list[bytes]], total: int, concurrency: i
                 next_item += 1
                 started = time.perf_counter()
                 try:
-                    status = await asyncio.wait_for(conn.request(raw), request_timeout)
+                    status, _ = await asyncio.wait_for(conn.request(raw), request_timeout)
                 except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError,
                         ValueError, TimeoutError) as e:
                     report.connection_errors[type(e).__name__] += 1
@@ -289,7 +244,7 @@ async def _run(url: str, mix: dict[str, list[bytes]], total: int, concurrency: i
         try:
             while not done.is_set():
                 try:
-                    status = await asyncio.wait_for(conn.request(raw), 60)
+                    status, _ = await asyncio.wait_for(conn.request(raw), 60)
                 except (OSError, asyncio.IncompleteReadError, TimeoutError):
                     report.qod_statuses[0] += 1
                     await conn.close()

@@ -190,6 +190,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--mix", type=int, default=400, help="distinct requests in the mix")
     ap.add_argument("--seconds", type=float, default=8, help="per load run in parts 2 and 3")
     ap.add_argument("--skip-rdflib", action="store_true", help="leave rdflib-endpoint out")
+    ap.add_argument("--parts", default="1,2,3", help="which parts to run, e.g. 2,3")
     ap.add_argument("--disk", action="store_true",
                     help="also romagraph with its workers on the store's files "
                          "(ROMAGRAPH_QUERY_IN_MEMORY=0) and the Oxigraph server on those files")
@@ -268,94 +269,99 @@ def main(argv: list[str] | None = None) -> int:
               [[p.name, p.ready_s, p.notes] for p in peers if p.name != "hello"])
         names = [p.name for p in peers]
 
+        parts = {int(x) for x in args.parts.split(",")}
         # Part 1: each query alone, one connection
-        hello_ms = load("127.0.0.1", hello.port, hello.requests(["ASK {}"]), 1, 300, 30).median_ms
-        http_peers = [p for p in peers if p.name != "hello"]
-        rows = []
-        queries = {**documented, **{f"mix: {k}": v for k, v in one.items()}}
-        within = 0
-        for name, q in queries.items():
-            medians: dict[str, float] = {}
-            for p in http_peers:
-                reqs = p.requests([q])
-                if p.name == "rdflib-endpoint":  # slow: two requests, the first one warms up
-                    cell = load("127.0.0.1", p.port, reqs, 1, 2, 20, request_timeout=30)
-                else:
-                    warm = load("127.0.0.1", p.port, reqs, 1, 1, 60)
-                    cell = load("127.0.0.1", p.port, reqs, 1, args.requests, 30) \
-                        if not warm.errors else warm
-                medians[p.name] = cell.median_ms if not cell.errors else float("nan")
-            # in-process last, and only if an endpoint answered: a query that overran every
-            # endpoint's time limit cannot be interrupted in this process
-            answered = any(m == m for m in medians.values())
-            eng_ms = engine_run(store, [q], max(3, args.requests))[0] if answered else nan
-            overhead = medians["romagraph"] - eng_ms
-            ok = overhead <= 2 * hello_ms
-            within += ok
-            rows.append([name, eng_ms, *medians.values(), overhead, "yes" if ok else "no",
-                         medians["romagraph"] / medians["oxigraph"]])
-            print(f"  {name}: " + ", ".join(f"{v:.2f}" if isinstance(v, float) else str(v)
-                                            for v in rows[-1][1:]), flush=True)
-        table(f"Part 1: median latency per query, 1 connection ({triples:,} quads; hello "
-              f"round trip {hello_ms:.2f} ms)",
-              ["query", "engine ms", *[f"{p.name} ms" for p in http_peers],
-               "romagraph - engine ms", "<= engine + 2x hello", "romagraph / oxigraph"], rows)
-        print("nan: an error status, or no answer within 30 s (rdflib's engine cannot evaluate "
-              "some of the documented queries)")
-        ratios = [r[-1] for r in rows if r[-1] == r[-1]]
-        print(f"latency within engine + 2x hello round trip: {within} of {len(rows)} queries; "
-              f"geometric mean romagraph / oxigraph latency: "
-              f"{statistics.geometric_mean(ratios):.2f}x over {len(ratios)} queries")
-        if "rdflib-endpoint" in names:
-            col = 2 + [p.name for p in http_peers].index("rdflib-endpoint")
-            rr = [r[col] / r[2] for r in rows if r[col] == r[col] and r[2] == r[2]]
-            if rr:
-                print(f"geometric mean rdflib-endpoint / romagraph latency: "
-                      f"{statistics.geometric_mean(rr):.1f}x over {len(rr)} queries")
+        if 1 in parts:
+            hello_ms = load("127.0.0.1", hello.port, hello.requests(["ASK {}"]), 1, 300, 30).median_ms
+            http_peers = [p for p in peers if p.name != "hello"]
+            rows = []
+            queries = {**documented, **{f"mix: {k}": v for k, v in one.items()}}
+            within = 0
+            for name, q in queries.items():
+                medians: dict[str, float] = {}
+                for p in http_peers:
+                    reqs = p.requests([q])
+                    if p.name == "rdflib-endpoint":  # slow: two requests, the first one warms up
+                        cell = load("127.0.0.1", p.port, reqs, 1, 2, 20, request_timeout=30)
+                    else:
+                        warm = load("127.0.0.1", p.port, reqs, 1, 1, 60)
+                        cell = load("127.0.0.1", p.port, reqs, 1, args.requests, 30) \
+                            if not warm.errors else warm
+                    medians[p.name] = cell.median_ms if not cell.errors else float("nan")
+                # in-process last, and only if an endpoint answered: a query that overran every
+                # endpoint's time limit cannot be interrupted in this process
+                answered = any(m == m for m in medians.values())
+                eng_ms = engine_run(store, [q], max(3, args.requests))[0] if answered else nan
+                overhead = medians["romagraph"] - eng_ms
+                ok = overhead <= 2 * hello_ms
+                within += ok
+                rows.append([name, eng_ms, *medians.values(), overhead, "yes" if ok else "no",
+                             medians["romagraph"] / medians["oxigraph"]])
+                print(f"  {name}: " + ", ".join(f"{v:.2f}" if isinstance(v, float) else str(v)
+                                                for v in rows[-1][1:]), flush=True)
+            table(f"Part 1: median latency per query, 1 connection ({triples:,} quads; hello "
+                  f"round trip {hello_ms:.2f} ms)",
+                  ["query", "engine ms", *[f"{p.name} ms" for p in http_peers],
+                   "romagraph - engine ms", "<= engine + 2x hello", "romagraph / oxigraph"], rows)
+            print("nan: an error status, or no answer within 30 s (rdflib's engine cannot evaluate "
+                  "some of the documented queries)")
+            ratios = [r[-1] for r in rows if r[-1] == r[-1]]
+            print(f"latency within engine + 2x hello round trip: {within} of {len(rows)} queries; "
+                  f"geometric mean romagraph / oxigraph latency: "
+                  f"{statistics.geometric_mean(ratios):.2f}x over {len(ratios)} queries")
+            if "rdflib-endpoint" in names:
+                col = 2 + [p.name for p in http_peers].index("rdflib-endpoint")
+                rr = [r[col] / r[2] for r in rows if r[col] == r[col] and r[2] == r[2]]
+                if rr:
+                    print(f"geometric mean rdflib-endpoint / romagraph latency: "
+                          f"{statistics.geometric_mean(rr):.1f}x over {len(rr)} queries")
 
         # Part 2: the mix at 1 / 8 / 32 connections
-        eng_ms, eng_rps = engine_run(store, mix, 1, time_cap=120)
-        rows = [["engine (in-process, 1 core)", 1, eng_rps, eng_ms, nan, 0]]
-        by: dict[tuple[str, int], float] = {}
-        for p in peers:
-            reqs = p.requests(mix)
-            measure(p, reqs, 4, 2)  # warm-up
-            for c in (1, 8, 32):
-                rps, p50, p99, errors = measure(p, reqs, c, args.seconds)
-                by[(p.name, c)] = rps
-                rows.append([p.name, c, rps, p50, p99, errors])
-        table(f"Part 2: query mix ({len(mix)} queries, lookups frequent), requests/s and "
-              f"latency ({triples:,} quads)",
-              ["peer", "connections", "requests/s", "p50 ms", "p99 ms", "errors"], rows)
-        pairs = [("romagraph", "oxigraph"), ("romagraph", "hello"), ("oxigraph", "hello")]
-        if args.disk:
-            pairs.insert(1, ("romagraph-disk", "oxigraph-disk"))
-        if "rdflib-endpoint" in names:
-            pairs.append(("romagraph", "rdflib-endpoint"))
-        table("Part 2 ratios (requests/s)", ["connections", *[f"{a} / {b}" for a, b in pairs]],
-              [[c, *[by[(a, c)] / by[(b, c)] for a, b in pairs]] for c in (1, 8, 32)])
+        if 2 in parts:
+            eng_ms, eng_rps = engine_run(store, mix, 1, time_cap=120)
+            rows = [["engine (in-process, 1 core)", 1, eng_rps, eng_ms, nan, 0]]
+            by: dict[tuple[str, int], float] = {}
+            for p in peers:
+                reqs = p.requests(mix)
+                measure(p, reqs, 4, 2)  # warm-up
+                for c in (1, 8, 32):
+                    rps, p50, p99, errors = measure(p, reqs, c, args.seconds)
+                    by[(p.name, c)] = rps
+                    rows.append([p.name, c, rps, p50, p99, errors])
+            table(f"Part 2: query mix ({len(mix)} queries, lookups frequent), requests/s and "
+                  f"latency ({triples:,} quads)",
+                  ["peer", "connections", "requests/s", "p50 ms", "p99 ms", "errors"], rows)
+            pairs = [("romagraph", "oxigraph"), ("romagraph", "hello"), ("oxigraph", "hello")]
+            if args.disk:
+                pairs.insert(1, ("romagraph-disk", "oxigraph-disk"))
+            if "rdflib-endpoint" in names:
+                pairs.append(("romagraph", "rdflib-endpoint"))
+            table("Part 2 ratios (requests/s)", ["connections", *[f"{a} / {b}" for a, b in pairs]],
+                  [[c, *[by[(a, c)] / by[(b, c)] for a, b in pairs]] for c in (1, 8, 32)])
 
         # Part 3: each mix template alone at 8 connections ("the same query")
-        rows = []
-        for name, q in one.items():
-            row: list[object] = [name]
-            rps_of = {}
-            for p in peers:
-                if p.name == "hello":
-                    continue
-                rps_of[p.name], _, _, errors = measure(p, p.requests([q]), 8, args.seconds)
-                row.append(rps_of[p.name] if not errors else "errors")
-            row.append(rps_of["romagraph"] / rps_of["oxigraph"])
-            if "rdflib-endpoint" in rps_of:
-                row.append(rps_of["romagraph"] / rps_of["rdflib-endpoint"])
-            rows.append(row)
-            print(f"  {name}: " + ", ".join(f"{v:.1f}" if isinstance(v, float) else str(v)
-                                            for v in row[1:]), flush=True)
-        header = ["query", *[f"{n} req/s" for n in names if n != "hello"],
-                  "romagraph / oxigraph"]
-        if "rdflib-endpoint" in names:
-            header.append("romagraph / rdflib-endpoint")
-        table(f"Part 3: one query at 8 connections, requests/s ({triples:,} quads)", header, rows)
+        if 3 in parts:
+            rows = []
+            for name, q in one.items():
+                row: list[object] = [name]
+                rps_of = {}
+                for p in peers:
+                    if p.name == "hello":
+                        continue
+                    rps, _, _, errors = measure(p, p.requests([q]), 8, args.seconds)
+                    rps_of[p.name] = rps if not errors and rps > 0 else nan
+                    row.append(rps_of[p.name] if rps_of[p.name] == rps_of[p.name] else "errors")
+                row.append(rps_of["romagraph"] / rps_of["oxigraph"])
+                if "rdflib-endpoint" in rps_of:
+                    row.append(rps_of["romagraph"] / rps_of["rdflib-endpoint"])
+                rows.append(row)
+                print(f"  {name}: " + ", ".join(f"{v:.1f}" if isinstance(v, float) else str(v)
+                                                for v in row[1:]), flush=True)
+            header = ["query", *[f"{n} req/s" for n in names if n != "hello"],
+                      "romagraph / oxigraph"]
+            if "rdflib-endpoint" in names:
+                header.append("romagraph / rdflib-endpoint")
+            table(f"Part 3: one query at 8 connections, requests/s ({triples:,} quads)", header, rows)
 
         for p in peers:
             p_rss = peak_rss_mb(p.process.pid) if p.process else float("nan")

@@ -366,6 +366,8 @@ def worker_main(
     stop."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the server stops us; Ctrl-C is for it
     started = time.perf_counter()
+    with socket.socket(fileno=os.dup(conn.fileno())) as own:  # the same socket, other handle
+        _widen(own)
     isolation = isolate_network() if isolate else None
     if nice:
         with contextlib.suppress(OSError, AttributeError):
@@ -476,11 +478,23 @@ async def _receive(sock: socket.socket) -> Any:
     return pickle.loads(body)  # noqa: S301 - our own worker's answer
 
 
+# Socket buffers of the pipes: a result of a few hundred kilobytes then crosses in one or two
+# reads instead of a dozen wake-ups of the event loop (the kernel caps it at its rmem/wmem_max).
+PIPE_BUFFER = 4 << 20
+
+
+def _widen(sock: socket.socket) -> None:
+    for option in (socket.SO_SNDBUF, socket.SO_RCVBUF):
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.SOL_SOCKET, option, PIPE_BUFFER)
+
+
 def _server_end(conn: Connection) -> socket.socket:
     """The socket behind the server's end of a Pipe, taken over from the Connection."""
     sock = socket.socket(fileno=os.dup(conn.fileno()))
     conn.close()
     sock.setblocking(False)
+    _widen(sock)
     return sock
 
 

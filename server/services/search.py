@@ -84,7 +84,9 @@ class SearchIndex(Deferred):
         self, entries: Sequence[Entry], catalogue: Catalogue,
         postings: dict[str, frozenset[int]] | None = None,
     ) -> None:
-        self.entries = entries
+        # kept as columns: ranking reads a few fields of thousands of entries per query
+        self.entries = entries if isinstance(entries, EntryColumns) else EntryColumns(
+            [[getattr(e, f) for e in entries] for f in ENTRY_FIELDS])
         self.catalogue = catalogue
         if postings is None:
             found: dict[str, set[int]] = defaultdict(set)
@@ -100,7 +102,7 @@ class SearchIndex(Deferred):
     def to_sections(self) -> dict[str, Any]:
         """The entries as one list per field and the postings as sorted tuples (plain values
         for ``marshal``); the inverse of ``from_sections``."""
-        columns = [[getattr(e, f) for e in self.entries] for f in ENTRY_FIELDS]
+        columns = [list(c) for c in self.entries.columns]
         return {
             "search_entries": columns,
             "search_postings": {t: tuple(sorted(ids)) for t, ids in self.postings.items()},
@@ -203,25 +205,30 @@ class SearchIndex(Deferred):
     def _rank(self, candidates: set[int], qwords: list[str], lang: str, limit: int) -> list[Hit]:
         qnorm = " ".join(qwords)
         qstem = " ".join(stem(w) for w in qwords)
-        best: dict[str, Hit] = {}
-        first, first_stem = qwords[0], stem(qwords[0])
+        firsts = (qwords[0], stem(qwords[0]))
+        col = dict(zip(ENTRY_FIELDS, self.entries.columns, strict=True))
+        iris, texts, norms, tokens = col["iri"], col["text"], col["norm"], col["tokens"]
+        stems, kinds, langs, bonuses = col["stems"], col["kind"], col["lang"], col["bonus"]
+        best: dict[str, tuple[int, int, int]] = {}  # iri -> (score, -len(text), entry)
         for i in candidates:
-            e = self.entries[i]
-            if e.norm == qnorm or e.stems == qstem:
+            norm, stemmed = norms[i], stems[i]
+            if norm == qnorm or stemmed == qstem:
                 tier = "exact"
-            elif e.norm.startswith(qnorm) or e.stems.startswith(qstem):
+            elif norm.startswith(qnorm) or stemmed.startswith(qstem):
                 tier = "prefix"
             else:
                 tier = "words"
-            score = TIER[(e.kind, tier)] + e.bonus
-            score += LANG_BONUS if e.lang == lang else 0
-            score += FIRST_WORD_BONUS if e.tokens[0].startswith((first, first_stem)) else 0
-            old = best.get(e.iri)
-            if old is None or (score, -len(e.text)) > (old.score, -len(old.matched)):
-                best[e.iri] = Hit(e.iri, score, e.text, e.kind)
-        return heapq.nsmallest(
-            limit, best.values(), key=lambda h: (-h.score, len(h.matched), h.iri)
-        )
+            score = TIER[(kinds[i], tier)] + bonuses[i]
+            if langs[i] == lang:
+                score += LANG_BONUS
+            if tokens[i][0].startswith(firsts):
+                score += FIRST_WORD_BONUS
+            mine = (score, -len(texts[i]), i)
+            old = best.get(iris[i])
+            if old is None or mine[:2] > old[:2]:
+                best[iris[i]] = mine
+        hits = (Hit(iris[i], score, texts[i], kinds[i]) for score, _, i in best.values())
+        return heapq.nsmallest(limit, hits, key=lambda h: (-h.score, len(h.matched), h.iri))
 
 
 def _entry(iri: str, text: str, kind: str, lang: str, bonus: int) -> Entry:
