@@ -140,14 +140,15 @@ class Peer:
         return [form_request("127.0.0.1", self.port, self.path, q, ACCEPT) for q in queries]
 
 
-def start_romagraph(name: str, store_dir: Path, work: Path, env: dict[str, str]) -> Peer:
+def start_romagraph(name: str, store_dir: Path, work: Path, env: dict[str, str],
+                    workers: int = 2) -> Peer:
     """``romagraph serve`` over the on-disk store; ready once pages, /sparql and (unless the
     copy is switched off) in-memory copies in every query worker answer."""
     rg = Peer(name, free_port(), "/sparql")
     rg.process = start(
         [sys.executable, "-m", "server.cli", "serve", "--port", str(rg.port),
          "--store", f"oxigraph:{store_dir}"],
-        env={"ROMAGRAPH_QUERY_WORKERS": "2", "ROMAGRAPH_LOG_LEVEL": "warning",
+        env={"ROMAGRAPH_QUERY_WORKERS": str(workers), "ROMAGRAPH_LOG_LEVEL": "warning",
              "ROMAGRAPH_QUERY_TIMEOUT": "60", "ROMAGRAPH_MAX_ROWS": "100000",
              "ROMAGRAPH_EXPORT_DIR": str(work / "export"), **env},
         log=work / f"{name}.log")
@@ -191,6 +192,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seconds", type=float, default=8, help="per load run in parts 2 and 3")
     ap.add_argument("--skip-rdflib", action="store_true", help="leave rdflib-endpoint out")
     ap.add_argument("--parts", default="1,2,3", help="which parts to run, e.g. 2,3")
+    ap.add_argument("--query-workers", type=int, default=2, help="romagraph's query workers")
     ap.add_argument("--disk", action="store_true",
                     help="also romagraph with its workers on the store's files "
                          "(ROMAGRAPH_QUERY_IN_MEMORY=0) and the Oxigraph server on those files")
@@ -220,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
         if r.wait() != 0:
             raise RuntimeError("romagraph load failed")
         print(f"romagraph load: {time.perf_counter() - t:.1f} s", flush=True)
-        peers.append(start_romagraph("romagraph", work / "store", work, {}))
+        peers.append(start_romagraph("romagraph", work / "store", work, {}, args.query_workers))
 
         # the Oxigraph server, in memory, loaded over its Graph Store endpoint
         oxi = Peer("oxigraph", free_port(), "/query")

@@ -3,6 +3,7 @@ q-values, and the choice of a format for a response (or 406)."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import pyoxigraph as ox
@@ -122,6 +123,11 @@ def negotiate(
 
     Raises NotAcceptable when nothing offered is acceptable.
     """
+    return _negotiate(accept, offered, override)
+
+
+@functools.lru_cache(maxsize=1024)  # clients send the same few Accept headers again and again
+def _negotiate(accept: str | None, offered: tuple[Format, ...], override: str | None) -> Format:
     if override:
         o = override.lower().strip()
         for name in (o, FORMAT_NAMES.get(o)):
