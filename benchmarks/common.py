@@ -104,7 +104,7 @@ def stop(process: subprocess.Popen[bytes]) -> None:
             process.wait(5)
 
 
-def _children(pid: int) -> list[int]:
+def children(pid: int) -> list[int]:
     out = []
     for task in Path(f"/proc/{pid}/task").glob("*"):
         with contextlib.suppress(OSError):
@@ -115,7 +115,7 @@ def _children(pid: int) -> list[int]:
 def peak_rss_mb(pid: int, tree: bool = True) -> float:
     """Peak resident memory (VmHWM) of a process, plus its descendants when ``tree``."""
     total = 0.0
-    for p in [pid, *(_descendants(pid) if tree else [])]:
+    for p in [pid, *(descendants(pid) if tree else [])]:
         try:
             for line in Path(f"/proc/{p}/status").read_text().splitlines():
                 if line.startswith("VmHWM:"):
@@ -125,10 +125,10 @@ def peak_rss_mb(pid: int, tree: bool = True) -> float:
     return total
 
 
-def _descendants(pid: int) -> list[int]:
+def descendants(pid: int) -> list[int]:
     found, todo = [], [pid]
     while todo:
-        kids = _children(todo.pop())
+        kids = children(todo.pop())
         found += kids
         todo += kids
     return found

@@ -39,7 +39,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.common import Connection, free_port  # noqa: E402
+from benchmarks.common import Connection, descendants, free_port  # noqa: E402
 
 QUERY_OF_DEATH = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
 # share of each kind in the mix (they add up to 100)
@@ -90,21 +90,9 @@ def romagraph_serve(workers: int = 2, env: dict[str, str] | None = None,
         shutil.rmtree(exports, ignore_errors=True)
 
 
-def _children(pid: int) -> list[int]:
-    out = []
-    for task in Path(f"/proc/{pid}/task").glob("*"):
-        with contextlib.suppress(OSError):
-            out += [int(c) for c in (task / "children").read_text().split()]
-    return out
-
-
 def tree_rss_mb(pid: int) -> tuple[float, int]:
     """Resident memory (VmRSS, MB) of ``pid`` and all its descendants, and how many they are."""
-    pids, todo = [pid], [pid]
-    while todo:
-        kids = _children(todo.pop())
-        pids += kids
-        todo += kids
+    pids = [pid, *descendants(pid)]
     total = 0.0
     for p in pids:
         with contextlib.suppress(OSError):

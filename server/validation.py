@@ -584,9 +584,7 @@ def open_data(settings: Settings, paths: list[Path] | None = None,
             return ox.Store.read_only(str(path))
         except OSError as e:
             raise OSError(f"cannot open the Oxigraph store at {path}: {e}") from e
-    from itertools import islice
-
-    from .backends.disk import BATCH, source_quads
+    from .backends.disk import extend_from
     from .backends.loading import dump_sources
 
     paths = list(paths or [])
@@ -606,12 +604,7 @@ def open_data(settings: Settings, paths: list[Path] | None = None,
             raise DataError(f.path, str(e)) from e
     for src in dump_sources(dumps, settings):
         with src.opener() as reader:
-            quads = source_quads(src, reader)
-            try:
-                while batch := list(islice(quads, BATCH)):
-                    store.bulk_extend(batch)
-            except SyntaxError as e:
-                raise DataError(src.path, str(e)) from e
+            extend_from(store, src, reader)
     return store
 
 

@@ -94,6 +94,17 @@ def source_quads(src: LoadSource, reader: IO[bytes]) -> Iterator[ox.Quad]:
     return (ox.Quad(q.subject, q.predicate, q.object, graph) for q in parsed)
 
 
+def extend_from(store: ox.Store, src: LoadSource, reader: IO[bytes]) -> None:
+    """Parse ``src`` as a stream into ``store`` in batches of ``BATCH`` quads; a syntax error is
+    a DataError naming the source."""
+    quads = source_quads(src, reader)
+    try:
+        while batch := list(islice(quads, BATCH)):
+            store.bulk_extend(batch)
+    except SyntaxError as e:
+        raise DataError(src.path, str(e)) from e
+
+
 def _bulk_load(folder: Path, sources: list[LoadSource], progress: bool, desc: str) -> int:
     """Parse each source as a stream and write it with ``bulk_extend`` in batches of ``BATCH``
     quads: ``Store.bulk_load`` of a whole file held ~1 GB at 1M quads; batches keep the memory
@@ -103,12 +114,7 @@ def _bulk_load(folder: Path, sources: list[LoadSource], progress: bool, desc: st
     with progress_bar(sources, progress, desc) as bar:
         for src in sources:
             with counted(src, bar) as reader:
-                quads = source_quads(src, reader)
-                try:
-                    while batch := list(islice(quads, BATCH)):
-                        store.bulk_extend(batch)
-                except SyntaxError as e:
-                    raise DataError(src.path, str(e)) from e
+                extend_from(store, src, reader)
     store.flush()
     count = len(store)
     del store  # closes RocksDB, so the folder can be renamed and reopened read-only
