@@ -692,7 +692,8 @@ class QueryPool:
             await self.ready()
         self._bind_loop()
         assert self._idle is not None
-        if job.prefixes == self.prefixes:  # the workers have them: not pickled per query
+        # the workers were given these prefixes at start: not pickled with every query
+        if job.prefixes is self.prefixes or job.prefixes == self.prefixes:
             job = dataclasses.replace(job, prefixes=None)
         for _attempt in range(self.size + 1):
             try:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
+import functools
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -541,8 +542,14 @@ def _result_response(outcome: Outcome, settings: Settings) -> Response:
 
 
 def project_prefixes(settings: Settings) -> dict[str, str]:
-    """The prefixes pre-declared for every query: the vocabularies and the minted IRIs."""
-    return {**PREFIXES, **data_prefixes(settings.base_iri)}
+    """The prefixes pre-declared for every query: the vocabularies and the minted IRIs (one
+    shared dict per base IRI, read-only by convention: asked for on every query)."""
+    return _prefixes_for(settings.base_iri)
+
+
+@functools.lru_cache(maxsize=4)
+def _prefixes_for(base_iri: str) -> dict[str, str]:
+    return {**PREFIXES, **data_prefixes(base_iri)}
 
 
 # --- the workbench ------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ router = APIRouter(tags=["dataset"])
 
 
 @router.get("/api/status", summary="Readiness of the pages and the origin of their catalogue")
-def status(request: Request) -> dict[str, Any]:
+async def status(request: Request) -> dict[str, Any]:
     """``catalogue`` is ``cache`` (read from the index `romagraph load` persisted next to an
     on-disk store), ``built`` (read from the store at start), ``building`` (pages answer 503
     until it is ready; the SPARQL endpoint already answers) or ``failed``."""
