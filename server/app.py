@@ -51,6 +51,8 @@ def create_app(settings: Settings | None = None, store: OxigraphStore | None = N
     # Issue #9: request limits, read-only methods, security headers and CORS; a clean 500.
     from .middleware import GuardMiddleware, internal_error
 
+    # The last added is the outermost: the guard wraps the /sparql fast path.
+    app.add_middleware(sparql_routes.SparqlFastPath)
     app.add_middleware(GuardMiddleware, settings=settings)
     app.add_exception_handler(Exception, internal_error)
     # /sparql first: routes are matched in order, and it is the path under the heaviest load

@@ -199,7 +199,10 @@ def serve(
     serve_invalid: Annotated[
         bool, typer.Option("--serve-invalid", help="Serve even if the data fails SHACL validation.")
     ] = False,
-    workers: Annotated[int, typer.Option(help="HTTP worker processes.")] = 1,
+    workers: Annotated[int, typer.Option(
+        help="HTTP server processes. More than one share the port with SO_REUSEPORT, so the "
+        "kernel spreads connections over them; each has its own store handle, page catalogue "
+        "and ROMAGRAPH_QUERY_WORKERS query workers.")] = 1,
     timeout_keep_alive: Annotated[
         int, typer.Option(help="Seconds an idle keep-alive connection stays open.")
     ] = 5,
@@ -227,8 +230,6 @@ def serve(
     worker is never held by a client: results are read from it before they are sent."""
     import importlib.util
     import os
-
-    import uvicorn
 
     settings = _settings()
     # Child processes read settings from the environment, so pass the options on that way.
@@ -278,12 +279,11 @@ def serve(
         http = "h11" if importlib.util.find_spec("httptools") is None else "httptools"
     if http == "httptools":  # with the bound on the request head h11 has and httptools lacks
         http = "server.http_protocol:BoundedHttpToolsProtocol"
-    uvicorn.run(
-        "server.app:create_app",
-        factory=True,
+    from .serving import run as run_server
+
+    options = dict(
         host=settings.host,
         port=settings.port,
-        workers=workers,
         log_level=settings.log_level,
         timeout_keep_alive=timeout_keep_alive,
         limit_concurrency=limit_concurrency or None,
@@ -291,6 +291,10 @@ def serve(
         h11_max_incomplete_event_size=h11_max_incomplete_event_size,
         timeout_graceful_shutdown=timeout_graceful_shutdown,
     )
+    try:
+        run_server(options, workers)
+    except OSError as e:  # the port is taken, or the address is not this machine's
+        raise _fail(f"cannot listen on {settings.host}:{settings.port}: {e}", 1) from e
 
 
 @app.command()

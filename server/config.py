@@ -69,6 +69,11 @@ class Settings(BaseSettings):
         32, description="Memory (MiB) for rendered resource pages and search answers, kept while "
         "the server runs (the graph it serves does not change under it). 0: no cache."
     )
+    sparql_cache_mb: int = Field(
+        32, description="Memory (MiB) for /sparql answers, by query text, dataset and format, "
+        "kept while the server runs on an embedded store (a remote store may change under "
+        "it: never cached). 0: every query is evaluated."
+    )
 
     @property
     def ontology_dir(self) -> Path:

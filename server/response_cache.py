@@ -17,13 +17,14 @@ from starlette.requests import Request
 
 
 class ResponseCache:
-    """Response bodies by key, least recently used dropped first past ``max_bytes``."""
+    """Response bodies (or answers holding one) by key, least recently used dropped first past
+    ``max_bytes``."""
 
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
         self.hits = 0
         self.misses = 0
-        self._items: OrderedDict[Hashable, bytes] = OrderedDict()
+        self._items: OrderedDict[Hashable, tuple[Any, int]] = OrderedDict()
         self._size = 0
         self._lock = threading.Lock()
 
@@ -34,28 +35,30 @@ class ResponseCache:
     def size(self) -> int:
         return self._size
 
-    def get(self, key: Hashable) -> bytes | None:
+    def get(self, key: Hashable) -> Any | None:
         with self._lock:
-            body = self._items.get(key)
-            if body is None:
+            item = self._items.get(key)
+            if item is None:
                 self.misses += 1
                 return None
             self._items.move_to_end(key)
             self.hits += 1
-            return body
+            return item[0]
 
-    def put(self, key: Hashable, body: bytes) -> None:
-        if len(body) > self.max_bytes // 8:  # one huge page does not push out hundreds
+    def put(self, key: Hashable, body: Any, size: int | None = None) -> None:
+        """Keep ``body``: bytes, or any answer whose ``size`` in bytes is given."""
+        size = len(body) if size is None else size
+        if size > self.max_bytes // 8:  # one huge page does not push out hundreds
             return
         with self._lock:
             old = self._items.pop(key, None)
             if old is not None:
-                self._size -= len(old)
-            self._items[key] = body
-            self._size += len(body)
+                self._size -= old[1]
+            self._items[key] = (body, size)
+            self._size += size
             while self._size > self.max_bytes and self._items:
-                _, dropped = self._items.popitem(last=False)
-                self._size -= len(dropped)
+                _, (_, dropped) = self._items.popitem(last=False)
+                self._size -= dropped
 
 
 _create = threading.Lock()

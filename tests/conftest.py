@@ -20,6 +20,10 @@ from server.store import OxigraphStore, open_store
 
 ARTIFACTS = REPO_ROOT / "test-artifacts"
 
+# The tests of /sparql are about evaluation (limits, workers, time-outs) and repeat queries:
+# they run with the answer cache off, and tests/test_serving.py turns it on to test it.
+os.environ.setdefault("ROMAGRAPH_SPARQL_CACHE_MB", "0")
+
 
 @pytest.fixture(scope="session")
 def settings() -> Settings:

@@ -75,13 +75,13 @@ def oxigraph_server(location: Path, union_default_graph: bool = True) -> Iterato
 
 
 @contextmanager
-def romagraph_server(store: str, **env: str) -> Iterator[str]:
-    """``romagraph serve --store STORE`` on a free port; yields its base URL."""
+def romagraph_server(store: str, *args: str, **env: str) -> Iterator[str]:
+    """``romagraph serve --store STORE [ARGS]`` on a free port; yields its base URL."""
     port = free_port()
     environment = {**os.environ, "ROMAGRAPH_STORE": store, "ROMAGRAPH_LOG_LEVEL": "warning", **env}
     with tempfile.TemporaryFile() as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "server.cli", "serve", "--port", str(port), "--store", store],
+            [sys.executable, "-m", "server.cli", "serve", "--port", str(port), "--store", store, *args],
             cwd=REPO_ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT,
         )
         base = f"http://127.0.0.1:{port}"

@@ -97,7 +97,8 @@ def test_serve_reads_the_persisted_index_and_pages_answer_as_when_built(
     assert built.state.catalogue_source == "built"
     a, b = TestClient(cached), TestClient(built)
     assert a.get("/api/status").json() == {"pages": "ready", "catalogue": "cache",
-                                           "quads": len(open_disk(loaded))}
+                                           "quads": len(open_disk(loaded)),
+                                           "process": os.getpid()}
     got, want = answers(a), answers(b)
     assert [got[u][0] for u in PAGES] == [200] * (len(PAGES) - 1) + [404]
     assert got == want

@@ -23,6 +23,7 @@ import pyoxigraph as ox
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..config import Settings
 from ..conneg import HTML, RDF_FORMATS, RESULT_FORMATS, Format, NotAcceptable, negotiate
@@ -31,6 +32,7 @@ from ..i18n import choose_lang
 from ..namespaces import PREFIXES, data_prefixes
 from ..queries import SERVER_SPARQL, load_dir, server_query
 from ..rendering import render
+from ..response_cache import ResponseCache
 from ..service_description import describe, graph_sizes
 from ..service_description import serialize as serialize_sd
 from ..sparql_guard import MAX_DEPTH, QueryInfo, describe_syntax_error, inspect
@@ -53,10 +55,11 @@ TRUNCATED = "X-Romagraph-Truncated"
 ROW_LIMIT = "X-Romagraph-Row-Limit"
 ROWS = "X-Romagraph-Rows"
 BYTE_LIMIT = "X-Romagraph-Byte-Limit"
+CACHE = "X-Romagraph-Cache"
 CORS = {
     "Access-Control-Allow-Origin": "*",
     "Access-Control-Expose-Headers":
-        f"{TRUNCATED}, {ROW_LIMIT}, {BYTE_LIMIT}, {ROWS}, Server-Timing",
+        f"{TRUNCATED}, {ROW_LIMIT}, {BYTE_LIMIT}, {ROWS}, {CACHE}, Server-Timing",
 }
 READ_ONLY = (
     "This endpoint is read-only: SPARQL Update (INSERT, DELETE, LOAD, CLEAR, CREATE, DROP, "
@@ -311,6 +314,32 @@ async def sparql_post(request: Request) -> Response:
         return _error(e.status, e.message, e.headers)
 
 
+class SparqlFastPath:
+    """ASGI middleware that hands ``GET``/``POST /sparql`` straight to the two handlers above.
+
+    It sits inside ``GuardMiddleware`` (limits, security headers) and skips the rest of the
+    framework's stack (exception middleware, exit stack, route matching, endpoint wrappers),
+    which costs a lookup query about as much CPU as its own handling. The routes stay
+    registered: they document the endpoint in OpenAPI and answer when this middleware is not
+    installed (``create_app`` installs it)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self._handlers = {"GET": sparql_get, "POST": sparql_post}
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        handler = self._handlers.get(scope.get("method", "")) if scope["type"] == "http" else None
+        if handler is None or scope.get("path") != "/sparql":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope, receive)
+        try:
+            response = await handler(request)
+        except StarletteHTTPException as exc:  # the guard's body limits (413, 408)
+            response = await request.app.exception_handlers[StarletteHTTPException](request, exc)
+        await response(scope, receive, send)
+
+
 @router.options("/sparql", include_in_schema=False)
 async def sparql_preflight() -> Response:
     """CORS preflight: any origin may query (GET and POST)."""
@@ -434,6 +463,15 @@ async def _answer(
     if not query.strip():
         raise ProtocolError(400, "The query is empty.")
     answer_job = getattr(store, "answer_job", None)
+    # The same request (text, dataset, Accept, format) always gets the same answer from an
+    # embedded store, which does not change while served.
+    cache = _answer_cache(request) if answer_job is None else None
+    if cache is not None:
+        key = (query, request.method, request.headers.get("accept"), tuple(formats),
+               tuple(default_graphs or ()), tuple(named_graphs or ()))
+        cached: Outcome | None = cache.get(key)
+        if cached is not None:
+            return _result_response(cached, settings, from_cache=True)
     pool: QueryPool | None = getattr(request.app.state, "sparql_pool", None)
     # Workers in an empty network namespace cannot reach out whatever the query says: the lexer's
     # verdict suffices. Otherwise (not isolated, not started yet, a remote store) a "service" the
@@ -501,7 +539,19 @@ async def _answer(
         if isolated and "unreachable" in e.message.lower() and "service" in query.lower():
             raise ProtocolError(403, NO_SERVICE) from None  # slipped past the lexer, stopped
         raise ProtocolError(e.status, e.message) from None
+    if cache is not None:
+        cache.put(key, outcome, len(outcome.body) + len(query))
     return _result_response(outcome, settings)
+
+
+def _answer_cache(request: Request) -> ResponseCache | None:
+    """The app's /sparql answer cache (``ROMAGRAPH_SPARQL_CACHE_MB``), None when turned off."""
+    state = request.app.state
+    cache: ResponseCache | None = getattr(state, "sparql_cache", None)
+    if cache is None:
+        cache = ResponseCache(max(0, int(state.settings.sparql_cache_mb)) << 20)
+        state.sparql_cache = cache
+    return cache if cache.max_bytes > 0 else None
 
 
 _parse_slot: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore] | None = None
@@ -527,7 +577,7 @@ async def _inspect_one_at_a_time(query: str, wait: float) -> QueryInfo:
         slot.release()
 
 
-def _result_response(outcome: Outcome, settings: Settings) -> Response:
+def _result_response(outcome: Outcome, settings: Settings, from_cache: bool = False) -> Response:
     fmt = next(f for f in (*RESULT_FORMATS, *RDF_FORMATS) if f.key == outcome.format)
     headers = {
         "Vary": "Accept",
@@ -537,6 +587,7 @@ def _result_response(outcome: Outcome, settings: Settings) -> Response:
         TRUNCATED: "true" if outcome.truncated else "false",
         ROWS: str(outcome.rows),
         "Server-Timing": f"query;dur={outcome.seconds * 1000:.1f}",
+        CACHE: "hit" if from_cache else "miss",
     }
     return Response(outcome.body, media_type=fmt.media_type, headers=headers)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -19,6 +20,7 @@ async def status(request: Request) -> dict[str, Any]:
     out: dict[str, Any] = {
         "pages": "ready" if catalogue is not None else "not ready",
         "catalogue": getattr(state, "catalogue_source", "built"),
+        "process": os.getpid(),  # which of `serve --workers N`'s processes answered
     }
     if catalogue is not None:
         out["quads"] = catalogue.triples
