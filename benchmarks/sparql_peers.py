@@ -5,8 +5,12 @@ Peers, all on 127.0.0.1 and all given the same graph (the repository's graph plu
 from ``generate.py`` up to the size asked for):
 
 - romagraph: ``romagraph serve --store oxigraph:DIR`` (on-disk store built by ``romagraph load``;
-  one HTTP process, 2 query workers, which copy the store into memory: the default up to
-  ``ROMAGRAPH_QUERY_IN_MEMORY`` quads); measured once every worker holds its copy;
+  ``--http-workers`` HTTP processes (default 1), each with ``--query-workers`` query workers (2),
+  which copy the store into memory: the default up to ``ROMAGRAPH_QUERY_IN_MEMORY`` quads);
+  measured once every worker holds its copy; its answer cache is off
+  (``ROMAGRAPH_SPARQL_CACHE_MB=0``): every request is evaluated, as the peers do;
+- with ``--cache``: romagraph-cache, the same with the answer cache on (64 MB), reported beside
+  the others and never in place of them (the mix repeats its requests, so it mostly hits);
 - oxigraph: the Oxigraph server (Rust), in memory, ``--union-default-graph``;
 - with ``--disk``: romagraph-disk (workers query the store's files) and oxigraph-disk (the
   Oxigraph server read-only over the very same folder): the like-for-like pair on RocksDB;
@@ -141,14 +145,15 @@ class Peer:
 
 
 def start_romagraph(name: str, store_dir: Path, work: Path, env: dict[str, str],
-                    workers: int = 2) -> Peer:
+                    workers: int = 2, http_workers: int = 1) -> Peer:
     """``romagraph serve`` over the on-disk store; ready once pages, /sparql and (unless the
     copy is switched off) in-memory copies in every query worker answer."""
     rg = Peer(name, free_port(), "/sparql")
     rg.process = start(
         [sys.executable, "-m", "server.cli", "serve", "--port", str(rg.port),
-         "--store", f"oxigraph:{store_dir}"],
+         "--store", f"oxigraph:{store_dir}", "--workers", str(http_workers)],
         env={"ROMAGRAPH_QUERY_WORKERS": str(workers), "ROMAGRAPH_LOG_LEVEL": "warning",
+             "ROMAGRAPH_SPARQL_CACHE_MB": "0",
              "ROMAGRAPH_QUERY_TIMEOUT": "60", "ROMAGRAPH_MAX_ROWS": "100000",
              "ROMAGRAPH_EXPORT_DIR": str(work / "export"), **env},
         log=work / f"{name}.log")
@@ -157,9 +162,13 @@ def start_romagraph(name: str, store_dir: Path, work: Path, env: dict[str, str],
     sparql = wait_http(base + "/sparql", rg.process, method="POST",
                        data={"query": "ASK {}"}, headers={"Accept": ACCEPT})
     copying = env.get("ROMAGRAPH_QUERY_IN_MEMORY") != "0"
+    ready: set[int] = set()  # the HTTP processes whose query workers all hold copies
     while copying:
-        status = httpx.get(base + "/api/status", timeout=10).json().get("sparql", {})
-        if status.get("in_memory", 0) >= status.get("workers", 2) > 0:
+        status = httpx.get(base + "/api/status", timeout=10).json()  # a new connection each
+        pool = status.get("sparql", {})
+        if pool.get("in_memory", 0) >= pool.get("workers", 2) > 0:
+            ready.add(status.get("process", 0))
+        if len(ready) >= http_workers:
             break
         if time.perf_counter() - t > 1800 or rg.process.poll() is not None:
             raise RuntimeError(f"{name}: the query workers never held the store in memory")
@@ -192,7 +201,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seconds", type=float, default=8, help="per load run in parts 2 and 3")
     ap.add_argument("--skip-rdflib", action="store_true", help="leave rdflib-endpoint out")
     ap.add_argument("--parts", default="1,2,3", help="which parts to run, e.g. 2,3")
-    ap.add_argument("--query-workers", type=int, default=2, help="romagraph's query workers")
+    ap.add_argument("--query-workers", type=int, default=2,
+                    help="romagraph's query workers (per HTTP process)")
+    ap.add_argument("--http-workers", type=int, default=1,
+                    help="romagraph's HTTP processes (serve --workers)")
+    ap.add_argument("--cache", action="store_true",
+                    help="also romagraph with its answer cache on (reported separately)")
     ap.add_argument("--disk", action="store_true",
                     help="also romagraph with its workers on the store's files "
                          "(ROMAGRAPH_QUERY_IN_MEMORY=0) and the Oxigraph server on those files")
@@ -222,7 +236,12 @@ def main(argv: list[str] | None = None) -> int:
         if r.wait() != 0:
             raise RuntimeError("romagraph load failed")
         print(f"romagraph load: {time.perf_counter() - t:.1f} s", flush=True)
-        peers.append(start_romagraph("romagraph", work / "store", work, {}, args.query_workers))
+        peers.append(start_romagraph("romagraph", work / "store", work, {}, args.query_workers,
+                                     args.http_workers))
+        if args.cache:
+            peers.append(start_romagraph("romagraph-cache", work / "store", work,
+                                         {"ROMAGRAPH_SPARQL_CACHE_MB": "64"},
+                                         args.query_workers, args.http_workers))
 
         # the Oxigraph server, in memory, loaded over its Graph Store endpoint
         oxi = Peer("oxigraph", free_port(), "/query")
@@ -336,6 +355,8 @@ def main(argv: list[str] | None = None) -> int:
             pairs = [("romagraph", "oxigraph"), ("romagraph", "hello"), ("oxigraph", "hello")]
             if args.disk:
                 pairs.insert(1, ("romagraph-disk", "oxigraph-disk"))
+            if args.cache:
+                pairs.append(("romagraph-cache", "oxigraph"))
             if "rdflib-endpoint" in names:
                 pairs.append(("romagraph", "rdflib-endpoint"))
             table("Part 2 ratios (requests/s)", ["connections", *[f"{a} / {b}" for a, b in pairs]],
@@ -354,6 +375,8 @@ def main(argv: list[str] | None = None) -> int:
                     rps_of[p.name] = rps if not errors and rps > 0 else nan
                     row.append(rps_of[p.name] if rps_of[p.name] == rps_of[p.name] else "errors")
                 row.append(rps_of["romagraph"] / rps_of["oxigraph"])
+                if "romagraph-cache" in rps_of:
+                    row.append(rps_of["romagraph-cache"] / rps_of["oxigraph"])
                 if "rdflib-endpoint" in rps_of:
                     row.append(rps_of["romagraph"] / rps_of["rdflib-endpoint"])
                 rows.append(row)
@@ -361,6 +384,8 @@ def main(argv: list[str] | None = None) -> int:
                                                 for v in row[1:]), flush=True)
             header = ["query", *[f"{n} req/s" for n in names if n != "hello"],
                       "romagraph / oxigraph"]
+            if "romagraph-cache" in names:
+                header.append("romagraph-cache / oxigraph (cache: not the engine)")
             if "rdflib-endpoint" in names:
                 header.append("romagraph / rdflib-endpoint")
             table(f"Part 3: one query at 8 connections, requests/s ({triples:,} quads)", header, rows)

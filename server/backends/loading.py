@@ -105,4 +105,4 @@ def counted(source: LoadSource, bar: tqdm) -> IO[bytes]:
     if source.path.suffix == ".gz":
         raw = _Counting(source.path.open("rb"), bar)
         return gzip.GzipFile(fileobj=io.BufferedReader(raw), mode="rb")  # type: ignore[return-value]
-    return io.BufferedReader(_Counting(source.opener(), bar), buffer_size=1 << 20)  # type: ignore[return-value]
+    return io.BufferedReader(_Counting(source.opener(), bar), buffer_size=1 << 20)

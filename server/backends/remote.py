@@ -232,13 +232,16 @@ def _subs(bindings: Mapping[str, Term] | None) -> dict[ox.Variable, Term] | None
 
 def _merge_params(
     url: str, extra: list[tuple[str, str]] | None
-) -> list[tuple[str, str]] | None:
+) -> httpx.QueryParams | None:
     """The store URL's own query parameters, except those ``extra`` sets anew, then ``extra``
     (httpx drops the URL's parameters when it is given any)."""
     if not extra:
         return None  # httpx keeps the URL's own query parameters
     names = {k for k, _ in extra}
-    return [(k, v) for k, v in httpx.URL(url).params.multi_items() if k not in names] + extra
+    merged: list[tuple[str, str | int | float | bool | None]] = [
+        (k, v) for k, v in httpx.URL(url).params.multi_items() if k not in names
+    ]
+    return httpx.QueryParams(merged + list(extra))
 
 
 _UNSUPPORTED_OPTIONS = ("custom_functions", "custom_aggregate_functions")

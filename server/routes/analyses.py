@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import pyoxigraph as ox
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 
@@ -137,7 +138,7 @@ def api_coordination(request: Request, lang: LangDep) -> JSONResponse:
     net = _network(request)
     result = dict(_cached(request, "coordination", lambda: coordination(net)))
     result["ranking"] = [dict(r) for r in result["ranking"]]
-    for r in result["ranking"]:  # type: ignore[union-attr]
+    for r in result["ranking"]:
         r["label"] = net.label(r["iri"], lang)
     return JSONResponse(result)
 
@@ -194,7 +195,7 @@ def _theme_labels(store: StoreDep, lang: str) -> dict[str, str]:
     return {
         r["c"].value: r["label"].value
         for r in store.select(server_query("theme_labels"))
-        if r["label"].language == lang
+        if isinstance(r["label"], ox.Literal) and r["label"].language == lang
     }
 
 
@@ -202,7 +203,7 @@ def _theme_labels(store: StoreDep, lang: str) -> dict[str, str]:
 def api_changes(request: Request, store: StoreDep, settings: SettingsDep) -> JSONResponse:
     """Resources cited by only one document, and headline figures of both over time."""
     c = dict(_cached(request, "changes", lambda: changes(store, settings.base_iri)))
-    c["figures"] = {k: [f.__dict__ for f in v] for k, v in c["figures"].items()}  # type: ignore[union-attr]
+    c["figures"] = {k: [f.__dict__ for f in v] for k, v in c["figures"].items()}
     return JSONResponse(c)
 
 
@@ -216,5 +217,5 @@ def changes_page(
     chart = {
         k: [{"period": f.period, "value": f.value, "label": f.label_en} for f in v]
         for k, v in c["figures"].items()
-    }  # type: ignore[union-attr]
+    }
     return render(request, "changes.html", {"c": c, "net": net, "chart": chart}, lang)

@@ -113,7 +113,7 @@ def dataset(request: Request, store: StoreDep, settings: SettingsDep, lang: Lang
     if key == "html":
         from ..namespaces import PREFIXES
 
-        turtle = ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=PREFIXES).decode()
+        turtle = (ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=PREFIXES) or b"").decode()
         return render(request, "dataset.html", {"turtle": turtle, "triples": count}, lang)
     return _rdf_response(request, triples, key)
 

@@ -27,9 +27,12 @@ def ontology_terms(g: rdflib.Graph) -> list[Term]:
         ("concept scheme", SKOS.ConceptScheme),
     ):
         for s in sorted(set(g.subjects(RDF.type, cls)), key=str):
-            labels = {lbl.language: str(lbl) for lbl in g.objects(s, RDFS.label)}
-            labels |= {lbl.language: str(lbl) for lbl in g.objects(s, SKOS.prefLabel)}
-            defs = {d.language: str(d) for d in g.objects(s, SKOS.definition)}
+            labels = {lbl.language: str(lbl) for lbl in g.objects(s, RDFS.label)
+                      if isinstance(lbl, rdflib.Literal)}
+            labels |= {lbl.language: str(lbl) for lbl in g.objects(s, SKOS.prefLabel)
+                       if isinstance(lbl, rdflib.Literal)}
+            defs = {d.language: str(d) for d in g.objects(s, SKOS.definition)
+                    if isinstance(d, rdflib.Literal)}
             align = [
                 str(o)
                 for p in (RDFS.subClassOf, RDFS.subPropertyOf, SKOS.closeMatch, SKOS.exactMatch)

@@ -58,7 +58,7 @@ def build_network(store: OxigraphStore, base: str) -> Network:
         cites[r["cite"].value] = Citation(
             r["cite"].value,
             r["section"].value,
-            r.get("doc").value if "doc" in r else "",
+            r["doc"].value if "doc" in r else "",
             r["notation"].value if "notation" in r else "",
             r["footnote"].value if "footnote" in r else "",
             r["quote"].value if "quote" in r else "",
