@@ -32,6 +32,12 @@ def select(
     return store.select(query_text(name, base), bindings)
 
 
+def rows(store: Store, name: str, base: str) -> Iterator[dict[str, Term]]:
+    """The rows of the named SELECT query one at a time: what reads a whole graph (the page
+    catalogue) holds a row, not a list of millions of them."""
+    return _iter(store, query_text(name, base), None)
+
+
 def select_slice(
     store: Store,
     name: str,

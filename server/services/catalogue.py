@@ -88,7 +88,7 @@ def term_of(plain: PlainTerm) -> ox.NamedNode | ox.Literal:
 
 
 class QualifiedIndex(Mapping[str, QualifiedNode]):
-    """The qualified nodes of a persisted catalogue, each decoded when a page asks for it."""
+    """The qualified nodes, each decoded when a page asks for it."""
 
     def __init__(self, blobs: dict[str, bytes]) -> None:
         self.blobs = blobs
@@ -163,7 +163,7 @@ class Catalogue(Deferred):
         skos_pref, skos_alt = self.x("skos:prefLabel"), self.x("skos:altLabel")
         rdfs_label = self.x("rdfs:label")
         alt: dict[str, list[tuple[str, str]]] = defaultdict(list)
-        for row in access.select(store, "catalogue_labels", self.base):
+        for row in access.rows(store, "catalogue_labels", self.base):
             s, p, o = intern(row["s"].value), row["p"].value, row["o"]
             assert isinstance(o, ox.Literal)
             lang = o.language or ""
@@ -181,11 +181,11 @@ class Catalogue(Deferred):
 
     def _read_types(self, store: Store) -> None:
         supers: dict[str, set[str]] = defaultdict(set)
-        for row in access.select(store, "catalogue_superclasses", self.base):
+        for row in access.rows(store, "catalogue_superclasses", self.base):
             supers[intern(row["class"].value)].add(intern(row["super"].value))
         self.supers = {c: frozenset(s) for c, s in supers.items()}
         types: dict[str, list[str]] = defaultdict(list)
-        for row in access.select(store, "catalogue_types", self.base):
+        for row in access.rows(store, "catalogue_types", self.base):
             types[intern(row["s"].value)].append(intern(row["type"].value))
         members: dict[str, list[str]] = defaultdict(list)
         ranked = [(self.x(c), cat) for c, cat in CATEGORIES]
@@ -212,7 +212,7 @@ class Catalogue(Deferred):
         themes: dict[str, list[str]] = defaultdict(list)
         places: dict[str, list[str]] = defaultdict(list)
         kind: dict[str, list[str]] = defaultdict(list)
-        for row in access.select(store, "catalogue_facets", self.base):
+        for row in access.rows(store, "catalogue_facets", self.base):
             s, p, o = intern(row["s"].value), row["p"].value, row["o"]
             if p in date_keys and isinstance(o, ox.Literal):
                 self.dates.setdefault(s, {}).setdefault(date_keys[p], o)
@@ -233,7 +233,7 @@ class Catalogue(Deferred):
         self.kinds = {k: tuple(sorted(v)) for k, v in kind.items()}
 
     def _read_citations(self, store: Store) -> None:
-        for row in access.select(store, "catalogue_citations", self.base):
+        for row in access.rows(store, "catalogue_citations", self.base):
             c = intern(row["citation"].value)
             if c in self.citations:
                 continue
@@ -249,7 +249,7 @@ class Catalogue(Deferred):
         self.by_section = dict(by_section)
         derived: dict[str, list[str]] = defaultdict(list)
         cited: dict[str, list[str]] = defaultdict(list)
-        for row in access.select(store, "catalogue_derivations", self.base):
+        for row in access.rows(store, "catalogue_derivations", self.base):
             s, c = intern(row["s"].value), intern(row["citation"].value)
             derived[s].append(c)
             cited[c].append(s)
@@ -257,15 +257,22 @@ class Catalogue(Deferred):
         self.cited = dict(cited)
 
     def _read_qualified(self, store: Store) -> None:
-        qualified: dict[str, QualifiedNode] = {}
-        for row in access.select(store, "catalogue_qualified", self.base):
-            q, p, o, d = intern(row["q"].value), row["p"].value, row["o"], row["dir"].value
-            out, inc = qualified.setdefault(q, ({}, {}))
+        """Kept as a persisted catalogue keeps them: one marshalled blob per node, decoded when
+        a page shows the node. Millions of nodes (#8: 10M triples) then cost their bytes, not
+        a Python object per statement."""
+        nodes: dict[str, tuple[dict[str, list[PlainTerm]], dict[str, list[str]]]] = {}
+        for row in access.rows(store, "catalogue_qualified", self.base):
+            q, p, o, d = intern(row["q"].value), intern(row["p"].value), row["o"], row["dir"].value
+            out, inc = nodes.setdefault(q, ({}, {}))
             if d == "out" and isinstance(o, ox.NamedNode | ox.Literal):
-                out.setdefault(p, []).append(o)
+                out.setdefault(p, []).append(plain_term(o))
             elif d == "in" and isinstance(o, ox.NamedNode):
                 inc.setdefault(p, []).append(intern(o.value))
-        self.qualified = qualified
+        blobs: dict[str, bytes] = {}
+        while nodes:  # popped as marshalled: the plain and the packed copies do not coexist
+            q, node = nodes.popitem()
+            blobs[q] = marshal.dumps(node)
+        self.qualified = QualifiedIndex(blobs)
 
     # ------------------------------------------------------------------ persisting
 
@@ -279,12 +286,12 @@ class Catalogue(Deferred):
         sections["citations"] = {
             c.iri: (c.section, c.doc, c.footnote, c.quote) for c in self.citations.values()
         }
-        sections["qualified"] = {
-            q: marshal.dumps(
-                ({p: [plain_term(o) for o in os] for p, os in out.items()}, inc)
-            )
-            for q, (out, inc) in self.qualified.items()
-        }
+        sections["qualified"] = (
+            self.qualified.blobs if isinstance(self.qualified, QualifiedIndex) else {
+                q: marshal.dumps(({p: [plain_term(o) for o in os] for p, os in out.items()}, inc))
+                for q, (out, inc) in self.qualified.items()
+            }
+        )
         return sections
 
     @classmethod
