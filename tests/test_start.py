@@ -4,6 +4,7 @@ as when built from the store, and a stale or corrupt file is detected and rebuil
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -138,6 +139,19 @@ def spoil_base(path: Path) -> None:
     snapshot.write_index(path, catalogue, index, snapshot.fingerprint(path))
 
 
+def spoil_format(path: Path) -> None:
+    """Mark the index as written by the previous format (as every store loaded before an upgrade
+    that changed what is persisted)."""
+    index = path / snapshot.INDEX_FILE
+    data = index.read_bytes()
+    start = len(snapshot.MAGIC) + 8
+    end = start + int.from_bytes(data[len(snapshot.MAGIC):start], "big")
+    header = json.loads(data[start:end])
+    header["format"] = snapshot.FORMAT - 1
+    new = json.dumps(header).encode()
+    index.write_bytes(snapshot.MAGIC + len(new).to_bytes(8, "big") + new + data[end:])
+
+
 def spoil_truncate(path: Path) -> None:
     index = path / snapshot.INDEX_FILE
     index.write_bytes(index.read_bytes()[:5000])
@@ -148,6 +162,7 @@ def spoil_truncate(path: Path) -> None:
     (spoil_truncate, "corrupt"),
     (spoil_store, "stale: the store changed"),
     (spoil_base, "written for the base IRI https://example.org/"),
+    (spoil_format, "written by another version"),
     (lambda p: (p / snapshot.INDEX_FILE).unlink(), "no persisted index"),
 ])
 def test_an_unusable_index_is_rebuilt_not_trusted(

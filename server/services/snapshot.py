@@ -40,9 +40,13 @@ from .search import SearchIndex
 log = logging.getLogger(__name__)
 
 INDEX_FILE = "romagraph-pages.idx"
-FORMAT = 1  # bump whenever Catalogue or SearchIndex change what they persist
+# Bump whenever Catalogue or SearchIndex change what they persist (2: search postings grouped
+# and ordered for best-first reading, label orders by text).
+FORMAT = 2
 MAGIC = b"romagraph pages index\n"
-SEARCH_SECTIONS = ("search_entries", "search_postings")
+SEARCH_SECTIONS = (
+    "search_entries", "search_groups", "search_postings", "search_pairs", "search_sorted",
+)
 PYTHON = f"{sys.version_info[0]}.{sys.version_info[1]}"  # marshal's format may change with it
 
 
