@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from ..rendering import render_cached
 from ..response_cache import cache_of, key_of
@@ -35,7 +36,7 @@ def _hits(search_index: SearchIndexDep, cat: CatalogueDep, view: ViewDep, q: str
 
 
 @router.get("/api/search", summary="Autocomplete: resources whose labels match the words")
-def api_search(request: Request, search_index: SearchIndexDep, cat: CatalogueDep, view: ViewDep,
+async def api_search(request: Request, search_index: SearchIndexDep, cat: CatalogueDep, view: ViewDep,
                q: QueryText = "",
                limit: Annotated[int, Query(ge=1, le=50)] = 10) -> Response:
     """A list of ``{iri, label, type, typeLabel, category, url, matched, score}``, best first.
@@ -46,7 +47,13 @@ def api_search(request: Request, search_index: SearchIndexDep, cat: CatalogueDep
     key = ("api_search", *key_of(request, view.lang, id(search_index), id(cat)))
     body = cache.get(key) if cache is not None else None
     if body is None:
-        response = JSONResponse(_hits(search_index, cat, view, q, limit), headers=headers)
+        if len(q.split()) <= 1:
+            # One word is answered from the head of its posting lists (under 0.5 ms at 1M
+            # triples): inline, without the thread-pool hop, which costs more than the search.
+            hits = _hits(search_index, cat, view, q, limit)
+        else:  # several words may intersect long lists: a few ms, off the event loop
+            hits = await run_in_threadpool(_hits, search_index, cat, view, q, limit)
+        response = JSONResponse(hits, headers=headers)
         if cache is not None:
             cache.put(key, bytes(response.body))
         return response
