@@ -70,28 +70,41 @@ def fingerprint(folder: Path) -> str:
 
 def write_index(folder: Path, catalogue: Catalogue, index: SearchIndex, print_: str) -> Path:
     """Write the catalogue and index for the store in ``folder`` (whose fingerprint is
-    ``print_``) atomically: into a temporary file in the same folder, then renamed over."""
+    ``print_``) atomically: into a temporary file in the same folder, then renamed over.
+
+    Tables are marshalled and written one at a time (at 10M triples the whole payload is
+    2 GB), after room for the header: its final text (offsets, checksum) is known only at the
+    end, and is then written into that room padded with spaces, which JSON ignores."""
     started = time.perf_counter()
     sections = catalogue.to_sections() | index.to_sections()
-    blobs = [(name, marshal.dumps(value)) for name, value in sections.items()]
-    where: dict[str, list[int]] = {}
-    crc, offset = 0, 0
-    for name, blob in blobs:
-        where[name] = [offset, len(blob)]
-        crc = zlib.crc32(blob, crc)
-        offset += len(blob)
-    header = json.dumps({
-        "format": FORMAT, "python": PYTHON, "base": catalogue.base, "fingerprint": print_,
-        "quads": catalogue.triples, "predicates": list(catalogue.predicates),
-        "resources": len(catalogue.types), "size": offset, "crc32": crc, "sections": where,
-    }).encode("utf-8")
+    names = list(sections)
+
+    def header(where: dict[str, list[int]], size: int, crc: int) -> bytes:
+        return json.dumps({
+            "format": FORMAT, "python": PYTHON, "base": catalogue.base, "fingerprint": print_,
+            "quads": catalogue.triples, "predicates": list(catalogue.predicates),
+            "resources": len(catalogue.types), "size": size, "crc32": crc, "sections": where,
+        }).encode("utf-8")
+
+    widest = 1 << 62  # no offset, size or checksum is wider than this
+    room = len(header({n: [widest, widest] for n in names}, widest, widest))
     target = folder / INDEX_FILE
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{INDEX_FILE}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as out:
-            out.write(MAGIC + len(header).to_bytes(8, "big") + header)
-            for _, blob in blobs:
+            out.write(MAGIC + room.to_bytes(8, "big") + b" " * room)
+            where: dict[str, list[int]] = {}
+            crc, offset = 0, 0
+            for name in names:
+                blob = marshal.dumps(sections.pop(name))  # the plain copy goes as it is written
+                where[name] = [offset, len(blob)]
+                crc = zlib.crc32(blob, crc)
+                offset += len(blob)
                 out.write(blob)
+                del blob
+            final = header(where, offset, crc)
+            out.seek(len(MAGIC) + 8)
+            out.write(final.ljust(room))
             out.flush()
             os.fsync(out.fileno())
         os.replace(tmp, target)
