@@ -7,14 +7,18 @@ import io
 import json
 import logging
 import sys
+from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from .config import Settings, get_settings
 from .store import DataError, is_memory, open_store
+
+if TYPE_CHECKING:
+    from .validation import Report
 
 app = typer.Typer(
     help="romagraph: the linked-data graph of Latvia's Roma-integration policy.",
@@ -191,6 +195,35 @@ def query(
         typer.echo(f"{len(rows)} row(s)")
 
 
+def _validate(settings: Settings) -> Report:
+    from .validation import validate  # imported by the process that validates
+
+    return validate(settings)
+
+
+def _validate_aside(settings: Settings) -> Callable[[], Report]:
+    """Start validating the data in a forked process (on the other core, while this one goes on
+    starting the server) and return the call that waits for its report, raising what the
+    validation raised. In this process when fork is unavailable."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        report = _validate(settings)
+        return lambda: report
+    # fork: the child has this process's imports and settings; no thread runs yet to copy
+    pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
+    future = pool.submit(_validate, settings)
+
+    def wait() -> Report:
+        try:
+            return future.result()
+        finally:
+            pool.shutdown()
+
+    return wait
+
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to bind (ROMAGRAPH_HOST).")] = None,
@@ -250,10 +283,10 @@ def serve(
         get_settings.cache_clear()
         settings = get_settings()
     if settings.validate_on_start:
-        from .validation import validate as run_validation
-
+        validating = _validate_aside(settings)
+        import server.app  # noqa: F401  # its 0.5 s of imports, while the data validates
         try:
-            report = run_validation(settings)
+            report = validating()
         except DataError as e:
             raise _fail(f"refusing to serve: syntax error: {e}", 1) from e
         if not report.conforms:
@@ -268,6 +301,7 @@ def serve(
                 1,
             )
         os.environ["ROMAGRAPH_VALIDATE_ON_START"] = "false"  # done once here, not per worker
+        get_settings.cache_clear()  # nor again by create_app in this process (it did, 1.5 s)
     elif is_memory(settings.store):
         # --serve-invalid skips SHACL, not parsing: a syntax error still stops us here, with
         # the file and line, rather than as a traceback from each worker

@@ -30,6 +30,11 @@ class DataError(Exception):
         self.path = path
         self.message = message
 
+    def __reduce__(self) -> tuple[type[DataError], tuple[Path, str]]:
+        # pickled with its two arguments (the default passes the formatted text only), so it
+        # crosses from the process that validated the data (`romagraph serve`)
+        return DataError, (self.path, self.message)
+
 
 class UnsupportedByStore(NotImplementedError):
     """A capability the configured store lacks; the message says what to use instead."""

@@ -6,9 +6,9 @@ import functools
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
-import rdflib
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
@@ -17,6 +17,9 @@ from ..conneg import HTML, OX_RDF, RDF_FORMATS, Format, NotAcceptable, negotiate
 from ..deps import LangDep, SettingsDep, StoreDep
 from ..export import DUMPS, csv_tables, description_quads, write_csv, write_dump
 from ..rendering import render
+
+if TYPE_CHECKING:  # rdflib is imported where used: 0.1 s the server's start need not pay
+    import rdflib
 
 router = APIRouter(tags=["dataset"])
 _lock = threading.Lock()
@@ -132,6 +135,8 @@ def _model_graph(folder: Path) -> rdflib.Graph:
 
 @functools.lru_cache(maxsize=4)
 def _parse_model(files: tuple[tuple[str, int], ...]) -> rdflib.Graph:
+    import rdflib  # here, not at the top: see TYPE_CHECKING above
+
     g = rdflib.Graph()
     for path, _mtime in files:
         g.parse(path, format="turtle")

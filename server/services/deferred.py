@@ -10,10 +10,12 @@ from typing import TYPE_CHECKING, Any
 
 class Deferred:
     """A mix-in: ``defer({name: loader})`` makes ``self.name`` call ``loader()`` on first use and
-    keep the value (once, under a lock, however many threads ask at the same time)."""
+    keep the value (once, however many threads ask at the same time). Each attribute has its
+    own lock: a request that needs the labels does not wait while another thread decodes the
+    qualified nodes."""
 
     def defer(self, loaders: dict[str, Callable[[], Any]]) -> None:
-        self.__dict__["_deferred_lock"] = threading.RLock()
+        self.__dict__["_deferred_locks"] = {name: threading.RLock() for name in loaders}
         self.__dict__["_deferred"] = dict(loaders)
 
     def pending(self) -> tuple[str, ...]:
@@ -27,8 +29,7 @@ class Deferred:
             return
         for name in tuple(loaders):
             getattr(self, name)
-        with self.__dict__["_deferred_lock"]:
-            self.__dict__["_deferred"] = {}
+        self.__dict__["_deferred"] = {}
 
     if not TYPE_CHECKING:  # mypy keeps checking attribute names as if this were not here
 
@@ -36,7 +37,7 @@ class Deferred:
             loaders = self.__dict__.get("_deferred")
             if not loaders or name not in loaders:
                 raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
-            with self.__dict__["_deferred_lock"]:
+            with self.__dict__["_deferred_locks"][name]:
                 if name not in self.__dict__:
                     self.__dict__[name] = loaders[name]()
             return self.__dict__[name]

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from itertools import combinations, islice
-
-import networkx as nx
+from typing import TYPE_CHECKING
 
 from ..queries import server_query
 from ..store import OxigraphStore
+
+if TYPE_CHECKING:  # networkx is imported where used: 0.15 s the server's start need not pay
+    import networkx as nx
 
 # Hubs that would connect everything to everything and explain nothing.
 HUBS = {"id/place/latvija"}
@@ -46,6 +48,8 @@ class Network:
 
 
 def build_network(store: OxigraphStore, base: str) -> Network:
+    import networkx as nx  # here, not at the top: see TYPE_CHECKING above
+
     nodes: dict[str, dict[str, str]] = {}
     for r in store.select(server_query("network_nodes")):
         nodes[r["node"].value] = {
@@ -126,6 +130,8 @@ def connections(
 def _node_paths(
     net: Network, a: str, b: str, k: int, max_len: int, avoid: str | None = None
 ) -> list[list[str]]:
+    import networkx as nx  # here, not at the top: see TYPE_CHECKING above
+
     if a not in net.graph or b not in net.graph or a == b:
         return []
     graph = (
@@ -160,6 +166,8 @@ def coordination(net: Network, top: int = 25) -> dict[str, object]:
     Two organisations are linked when they take part in the same activity (project, event, plan
     task, council, document); the weight is the number of activities they share.
     """
+    import networkx as nx  # here, not at the top: see TYPE_CHECKING above
+
     orgs = {n for n, d in net.nodes.items() if d.get("kind") == "organisation" and n in net.graph}
     projection = nx.Graph()
     projection.add_nodes_from(orgs)

@@ -223,11 +223,17 @@ def install(app: Any, store: Store, base: str, folder: Path | None) -> None:
     _thread(_decode_all, catalogue, index)
 
 
+# Seconds the background decoding waits: decoding a large table holds the interpreter for
+# a while, and the first requests after a start come first (they decode what they need).
+DECODE_AFTER = 3.0
+
+
 def _thread(target: Callable[..., None], *args: Any) -> None:
     threading.Thread(target=target, args=args, name="romagraph-catalogue", daemon=True).start()
 
 
 def _decode_all(catalogue: Catalogue, index: SearchIndex) -> None:
+    time.sleep(DECODE_AFTER)
     started = time.perf_counter()
     catalogue.resolve_all()
     index.resolve_all()
