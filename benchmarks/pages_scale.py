@@ -12,7 +12,14 @@ the ratio to hello at the same concurrency, p99/p50, and the hub page's latency 
 Targets: pages and search ≥ 0.3× hello at 8 connections, p99 ≤ 4× p50; the hub within 3× a
 normal page.
 
+By default each kind cycles through a handful of URLs, which the response cache soon holds: the
+figures are those of repeat visits. ``--distinct N`` makes each cell (kind × concurrency) cycle
+through N URLs of its own kind that no other cell asks for (the N busiest resources for the hub,
+N search words), as a crawler or many different readers would, and reports the cache hit rate
+each cell got (from the ``X-Romagraph-Cache`` header, counted by wrk).
+
     python benchmarks/pages_scale.py --size 100k [--duration 10]
+    python benchmarks/pages_scale.py --size 1M --distinct 1000 --kinds project,hub
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -38,6 +46,7 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.common import (  # noqa: E402
     DATA_DIR,
     dataset,
+    descendants,
     free_port,
     load,
     peak_rss_mb,
@@ -64,35 +73,68 @@ def page_path(iri: str) -> str:
     return "/resource?iri=" + quote(iri, safe="")
 
 
-def pick_urls(path: Path) -> dict[str, list[str]]:
-    """URLs per kind, read in-process from the data file; the hub is the resource with the
-    most incoming links (rdf:type aside)."""
+def pick_urls(path: Path, n: int = 5, hubs: int = 1) -> dict[str, list[str]]:
+    """Up to ``n`` URLs per kind (``hubs`` for the hub), read in-process from the data file; the
+    hubs are the resources with the most incoming links (rdf:type aside)."""
     store = ox.Store()
     store.bulk_load(path=str(path), format=ox.RdfFormat.N_QUADS)
 
     def subjects(cls: str, prefix: str, n: int) -> list[str]:
         q = f"SELECT DISTINCT ?s WHERE {{ ?s a <{cls}> FILTER(STRSTARTS(STR(?s), \"{BASE}{prefix}\")) }} LIMIT {n * 40}"
-        found = [r["s"].value for r in store.query(q, use_default_graph_as_union=True)]
+        rows = store.query(q, use_default_graph_as_union=True)
+        assert isinstance(rows, ox.QuerySolutions)
+        found = [r["s"].value for r in rows]
         step = max(1, len(found) // n)
         return found[::step][:n]
 
     hub_q = f"""SELECT ?o (COUNT(*) AS ?n) WHERE {{ ?s ?p ?o
         FILTER(isIRI(?o) && ?p != <{RDF_TYPE}> && STRSTARTS(STR(?o), "{BASE}")) }}
-        GROUP BY ?o ORDER BY DESC(?n) LIMIT 1"""
-    hub = next(iter(store.query(hub_q, use_default_graph_as_union=True)))
+        GROUP BY ?o ORDER BY DESC(?n) LIMIT {hubs}"""
+    solutions = store.query(hub_q, use_default_graph_as_union=True)
+    assert isinstance(solutions, ox.QuerySolutions)
+    found_hubs = list(solutions)
+    hub = found_hubs[0]
     print(f"hub: {hub['o'].value} ({hub['n'].value} incoming links)", flush=True)
+    if hubs > 1:
+        print(f"  {len(found_hubs)} hubs, down to {found_hubs[-1]['n'].value} incoming links",
+              flush=True)
+    projects = (subjects("https://schema.org/Project", "id/project/synth", n)
+                or subjects("https://schema.org/Project", "id/project/", n))
     urls = {
-        "project": [page_path(s) for s in subjects("https://schema.org/Project", "id/project/synth", 5)
-                    or subjects("https://schema.org/Project", "id/project/", 5)],
-        "organisation": [page_path(s) for s in subjects("https://schema.org/NGO", "id/org/", 5)],
-        "task": [page_path(s) for s in subjects(BASE + "def/rg#PlanTask", "id/plan/synth", 5)],
-        "municipality": [page_path(s) for s in subjects("http://purl.org/dc/terms/Location", "id/place/", 40)
-                         if re.search(r"-\d+$", s)][:5],
-        "hub": [page_path(hub["o"].value)],
-        "search API": ["/api/search?q=" + quote(t) for t in SEARCH_TERMS],
+        "project": [page_path(s) for s in projects],
+        "organisation": [page_path(s) for s in subjects("https://schema.org/NGO", "id/org/", n)],
+        "task": [page_path(s) for s in subjects(BASE + "def/rg#PlanTask", "id/plan/synth", n)],
+        "municipality": [page_path(s) for s in subjects("http://purl.org/dc/terms/Location", "id/place/", 8 * n)
+                         if re.search(r"-\d+$", s)][:n],
+        "hub": [page_path(h["o"].value) for h in found_hubs],
+        "search API": ["/api/search?q=" + quote(t) for t in search_terms(projects, n)],
         "home": ["/"],
     }
     return {k: v for k, v in urls.items() if v}
+
+
+def search_terms(iris: list[str], n: int) -> list[str]:
+    """SEARCH_TERMS, then words of the resources' local names (distinct) up to ``n``."""
+    terms = list(SEARCH_TERMS)
+    for iri in iris:
+        if len(terms) >= n:
+            break
+        words = [w for w in re.split(r"[-/_.\d]+", iri.rsplit("/", 1)[-1]) if len(w) > 2]
+        term = " ".join(words[:2])
+        if term and term not in terms:
+            terms.append(term)
+    return terms[:n]
+
+
+def cell_paths(paths: list[str], distinct: int, cell: int) -> list[str]:
+    """The URLs cell number ``cell`` cycles through: all of them by default; with ``distinct``,
+    a slice of its own (wrapping around, with a warning, when the kind has too few)."""
+    if not distinct:
+        return paths
+    start = cell * distinct
+    if start + distinct > len(paths):
+        print(f"  (only {len(paths)} URLs: cells share some)", flush=True)
+    return [paths[(start + i) % len(paths)] for i in range(min(distinct, len(paths)))]
 
 
 def disk_store(size: str, data: Path) -> Path:
@@ -113,6 +155,13 @@ class Result:
     p50: float  # ms
     p99: float  # ms
     errors: int
+    hits: int | None = None  # answers the response cache gave (X-Romagraph-Cache: hit)
+    rendered: int | None = None  # answers rendered for the request (miss or off)
+
+    @property
+    def hit_rate(self) -> float | None:
+        seen = (self.hits or 0) + (self.rendered or 0)
+        return self.hits / seen if self.hits is not None and seen else None
 
 
 UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
@@ -123,8 +172,26 @@ def _ms(text: str) -> float:
     return float(m.group(1)) * UNITS[m.group(2)] if m else float("nan")
 
 
-def wrk(base: str, paths: list[str], connections: int, duration: float, accept: str) -> Result:
-    """One wrk run cycling through ``paths``."""
+# Counts the X-Romagraph-Cache answers (globals of the thread's Lua state, summed in done()).
+COUNT_CACHE = """
+local threads = {}
+function setup(thread) table.insert(threads, thread) end
+hits, rendered = 0, 0
+response = function(status, headers, body)
+  local c = headers["x-romagraph-cache"] or headers["X-Romagraph-Cache"]
+  if c == "hit" then hits = hits + 1 elseif c then rendered = rendered + 1 end
+end
+done = function(summary, latency, requests)
+  local h, r = 0, 0
+  for _, t in ipairs(threads) do h = h + t:get("hits"); r = r + t:get("rendered") end
+  io.write(string.format("cache: %d hits, %d rendered\\n", h, r))
+end
+"""
+
+
+def wrk(base: str, paths: list[str], connections: int, duration: float, accept: str,
+        count_cache: bool = False) -> Result:
+    """One wrk run cycling through ``paths`` (in turn, across all connections)."""
     script = "\n".join([
         "local paths = {" + ", ".join(f'"{p}"' for p in paths) + "}",
         "local i = 0",
@@ -133,6 +200,7 @@ def wrk(base: str, paths: list[str], connections: int, duration: float, accept: 
         "  i = i + 1",
         "  return wrk.format(nil, paths[(i % #paths) + 1])",
         "end",
+        COUNT_CACHE if count_cache else "",
     ])
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
         f.write(script)
@@ -151,11 +219,14 @@ def wrk(base: str, paths: list[str], connections: int, duration: float, accept: 
     sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     if sock:
         errors += sum(int(n) for n in sock.groups())
-    return Result(rps, p50, p99, errors)
+    cache = re.search(r"cache: (\d+) hits, (\d+) rendered", out)
+    hits, rendered = (int(cache.group(1)), int(cache.group(2))) if cache else (None, None)
+    return Result(rps, p50, p99, errors, hits, rendered)
 
 
-def fallback(base: str, paths: list[str], connections: int, duration: float, accept: str) -> Result:
-    """The asyncio client of common.py, when wrk is not installed."""
+def fallback(base: str, paths: list[str], connections: int, duration: float, accept: str,
+             count_cache: bool = False) -> Result:
+    """The asyncio client of common.py, when wrk is not installed (no cache hit rate)."""
     host, port = base.removeprefix("http://").split(":")
     raw = [f"GET {p} HTTP/1.1\r\nHost: {host}:{port}\r\nAccept: {accept}\r\n\r\n".encode()
            for p in paths]
@@ -176,17 +247,26 @@ def main() -> None:
     parser.add_argument("--page-cache-mb", type=int, default=None,
                         help="ROMAGRAPH_PAGE_CACHE_MB for the server (0: every request renders "
                              "its page: the cold cost); default: the server's own")
+    parser.add_argument("--distinct", type=int, default=0, metavar="N",
+                        help="each cell cycles through N URLs of its kind that no other cell "
+                             "requests (a crawler's or many readers' cache hit rate); default: "
+                             "a handful of URLs per kind, shared by the cells")
+    parser.add_argument("--concurrency", default=",".join(map(str, CONCURRENCY)),
+                        help="comma-separated connection counts [1,8,32]")
     args = parser.parse_args()
     measure = wrk if WRK else fallback
     print(f"load generator: {WRK or 'benchmarks.common.load (wrk not found)'}", flush=True)
+    concurrency = tuple(int(c) for c in args.concurrency.split(","))
 
     data = dataset(args.size)
     store_dir = disk_store(args.size, data)
-    urls = pick_urls(data)
+    cells = len(concurrency)
+    urls = pick_urls(data, args.distinct * cells, args.distinct * cells) if args.distinct else pick_urls(data)
     if args.kinds:
         urls = {k: v for k, v in urls.items() if k in args.kinds.split(",")}
     for kind, paths in urls.items():
-        print(f"{kind}: {', '.join(paths)}", flush=True)
+        shown = paths if len(paths) <= 6 else [*paths[:3], f"… ({len(paths)} URLs)"]
+        print(f"{kind}: {', '.join(shown)}", flush=True)
 
     port, hello_port = free_port(), free_port()
     log = Path(tempfile.gettempdir()) / f"pages-scale-{port}.log"
@@ -198,60 +278,94 @@ def main() -> None:
     try:
         started = wait_http(f"http://127.0.0.1:{port}/", server, timeout=900)
         wait_http(f"http://127.0.0.1:{hello_port}/hello", hello)
-        print(f"romagraph serve answered after {started:.1f} s", flush=True)
+        print(f"romagraph serve answered after {started:.1f} s; idle after "
+              f"{wait_idle(server.pid):.0f} s more", flush=True)
         base = f"http://127.0.0.1:{port}"
-        with httpx.Client(timeout=120) as c:  # check and warm every URL
+        with httpx.Client(timeout=120) as c:  # check and warm every URL (--distinct: one a kind)
             for kind, paths in urls.items():
-                for p in paths:
-                    r = c.get(base + p, headers={"accept": "text/html"})
-                    if r.status_code != 200:
-                        raise RuntimeError(f"{kind} {p}: {r.status_code}")
+                for p in paths[-1:] if args.distinct else paths:
+                    answer = c.get(base + p, headers={"accept": "text/html"})
+                    if answer.status_code != 200:
+                        raise RuntimeError(f"{kind} {p}: {answer.status_code}")
         # The machine is shared: hello is measured right before each cell and the ratio taken
         # to that neighbour, so load that comes and goes hits both sides of a ratio alike.
         hello_url = f"http://127.0.0.1:{hello_port}"
-        floors: dict[int, list[Result]] = {n: [] for n in CONCURRENCY}
+        floors: dict[int, list[Result]] = {n: [] for n in concurrency}
         results: dict[tuple[str, int], tuple[Result, Result]] = {}
         for kind, paths in urls.items():
             accept = "application/json" if kind == "search API" else "text/html"
-            for n in CONCURRENCY:
+            for cell, n in enumerate(concurrency):
                 h = measure(hello_url, ["/hello"], n, args.duration, "text/html")
-                r = measure(base, paths, n, args.duration, accept)
+                r = measure(base, cell_paths(paths, args.distinct, cell), n, args.duration, accept,
+                            count_cache=True)
                 floors[n].append(h)
                 results[(kind, n)] = (r, h)
                 print(f"  {kind:13} c={n:<2} {r.rps:8.1f} req/s  p50 {r.p50:7.2f} ms  "
-                      f"p99 {r.p99:7.2f} ms  errors {r.errors}   (hello {h.rps:8.1f} req/s, "
-                      f"p50 {h.p50:.2f} ms, p99 {h.p99:.2f} ms)", flush=True)
+                      f"p99 {r.p99:7.2f} ms  errors {r.errors}  cache hits {_pct(r.hit_rate)}"
+                      f"   (hello {h.rps:8.1f} req/s, p50 {h.p50:.2f} ms, p99 {h.p99:.2f} ms)",
+                      flush=True)
         rss = peak_rss_mb(server.pid)
     finally:
         stop(server)
         stop(hello)
 
     rows: list[list[object]] = []
-    for n in CONCURRENCY:
+    for n in concurrency:
         fl = floors[n]
         rps, p50, p99 = (statistics.median(getattr(f, a) for f in fl) for a in ("rps", "p50", "p99"))
         rows.append([f"hello (HTTP floor, median of {len(fl)})", n, rps, p50, p99, 1.0, p99 / p50,
-                     "", sum(f.errors for f in fl)])
+                     "", "", sum(f.errors for f in fl)])
     for kind in urls:
-        for n in CONCURRENCY:
+        for n in concurrency:
             r, h = results[(kind, n)]
             hub_ratio = (r.p50 / results[("project", n)][0].p50
                          if kind == "hub" and ("project", n) in results else "")
             rows.append([kind, n, r.rps, r.p50, r.p99, r.rps / h.rps, r.p99 / r.p50,
-                         hub_ratio, r.errors])
+                         hub_ratio, _pct(r.hit_rate), r.errors])
     cache = "default" if args.page_cache_mb is None else f"{args.page_cache_mb} MB"
+    urls_note = (f"{args.distinct} distinct URLs per cell" if args.distinct
+                 else "a few URLs per kind")
     table(f"Pages and search at {args.size} triples (`romagraph serve`, on-disk store, page cache "
-          f"{cache}; "
+          f"{cache}, {urls_note}; "
           f"{'wrk' if WRK else 'asyncio client'}, {args.duration:g} s per cell; "
           f"server peak RSS {rss:,.0f} MB)",
           ["URL kind", "conns", "req/s", "p50 ms", "p99 ms", "× hello", "p99/p50",
-           "hub p50 / project p50", "errors"], rows)
+           "hub p50 / project p50", "cache hits", "errors"], rows)
     misses = [f"{k} c={n}" for (k, n), (r, h) in results.items() if n == 8 and r.rps / h.rps < 0.3]
     misses += [f"{k} c={n} p99/p50" for (k, n), (r, _) in results.items() if r.p99 / r.p50 > 4]
-    misses += [f"hub/project c={n}" for n in CONCURRENCY if ("hub", n) in results
+    misses += [f"hub/project c={n}" for n in concurrency if ("hub", n) in results
                and ("project", n) in results
                and results[("hub", n)][0].p50 > 3 * results[("project", n)][0].p50]
     print("\nmisses: " + (", ".join(misses) if misses else "none"))
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time used so far by ``pid`` and its descendants (the query workers)."""
+    total = 0.0
+    for p in (pid, *descendants(pid)):
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def wait_idle(pid: int, limit: float = 180.0) -> float:
+    """Seconds until the server's process tree stays idle for 2 s (at 1M the query workers copy
+    the store into memory after start, which would take CPU from the first cells)."""
+    started = time.perf_counter()
+    while time.perf_counter() - started < limit:
+        before = cpu_seconds(pid)
+        time.sleep(2)
+        if cpu_seconds(pid) - before < 0.2:
+            break
+    return time.perf_counter() - started
+
+
+def _pct(rate: float | None) -> str:
+    """A hit rate as a percentage; "—" where the answers carry no cache header (search API)."""
+    return "—" if rate is None else f"{100 * rate:.0f} %"
 
 
 if __name__ == "__main__":

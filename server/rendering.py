@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,9 @@ from .response_cache import cache_of, key_of
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 templates.env.globals["version"] = __version__
+# Templates ship with the code: no stat() of every template (and the one it extends) on each
+# render to see whether it changed on disk.
+templates.env.auto_reload = False
 
 
 @pass_context
@@ -65,9 +69,12 @@ def ref_html(r: Any, show_type: bool = False) -> Markup:
 @pass_context
 def cites_html(context: Context, cites: Any, block: bool = False) -> Markup:
     """The citations next to a fact (present.CiteView); with ``block``, their quotes too."""
+    return _cites_html(cites, block, context.get("lang", "en"))
+
+
+def _cites_html(cites: Any, block: bool, lang: str) -> Markup:
     if not cites:
         return Markup("")
-    lang = context.get("lang", "en")
     key = ("cites", tuple(cites), block, lang)
     found = _SNIPPETS.get(key)
     if found is not None:
@@ -87,14 +94,35 @@ templates.env.globals["ref_html"] = ref_html
 templates.env.globals["cites_html"] = cites_html
 
 
+@cache
+def _in_language(lang: str) -> dict[str, Callable[..., Any]]:
+    """``t`` and ``cites_html`` bound to one language. Jinja hands a ``pass_context`` function
+    a copy of the template's context whenever it is called inside a loop or block, which costs
+    more than the string it looks up; these need no context (the globals of the same names
+    stay for templates rendered without ``render``)."""
+
+    def t(key: str, **values: object) -> str:
+        return translate(key, lang, **values)
+
+    def cites(cites: Any, block: bool = False) -> Markup:
+        return _cites_html(cites, block, lang)
+
+    return {"t": t, "cites_html": cites}
+
+
 def render(
     request: Request, name: str, context: dict[str, Any], lang: str, status_code: int = 200
 ) -> HTMLResponse:
     response = templates.TemplateResponse(
-        request, name, {"lang": lang, **context}, status_code=status_code
+        request, name, {"lang": lang, **_in_language(lang), **context}, status_code=status_code
     )
     _page_headers(request, response, lang)
     return response
+
+
+# Whether a page came from the response cache ("hit"), was rendered and kept ("miss") or
+# rendered with the cache turned off ("off"): what a load test reads its hit rate from.
+CACHE_HEADER = "X-Romagraph-Cache"
 
 
 def render_cached(
@@ -104,15 +132,17 @@ def render_cached(
     """``render`` for a page that is a function of its URL, language and ``key`` (the catalogue
     it reads): the body is kept (see response_cache.py) and ``context()`` runs only to make it."""
     cache = cache_of(request)
-    cache_key = (name, *key_of(request, lang, *key))
+    cache_key = (name, *key_of(request, lang, *key)) if cache is not None else ()
     body = cache.get(cache_key) if cache is not None else None
     if body is None:
         response = render(request, name, context(), lang)
         if cache is not None and response.status_code == 200:
             cache.put(cache_key, bytes(response.body))
+        response.headers[CACHE_HEADER] = "miss" if cache is not None else "off"
         return response
     response = HTMLResponse(body)
     _page_headers(request, response, lang)
+    response.headers[CACHE_HEADER] = "hit"
     return response
 
 

@@ -613,3 +613,17 @@ def test_response_cache_stays_within_its_bytes() -> None:
     assert cache.get(99) is not None and cache.get(0) is None
     cache.put("huge", b"x" * 5000)  # more than an eighth of the cache: not kept
     assert cache.get("huge") is None
+
+
+def test_cache_header_says_whether_a_page_was_rendered() -> None:
+    """X-Romagraph-Cache tells a load test (benchmarks/pages_scale.py --distinct) whether a page
+    was rendered ("miss", then kept), came from the response cache ("hit"), or was rendered with
+    the cache turned off ("off")."""
+    url = "/doc/org/kulturas-ministrija"
+    cached = TestClient(create_app(fixture_settings(), fixture_store()))
+    plain = TestClient(create_app(fixture_settings().model_copy(update={"page_cache_mb": 0}),
+                                  fixture_store()))
+    seen = [cached.get(url, headers={"accept": "text/html"}).headers.get("x-romagraph-cache")
+            for _ in range(2)]
+    assert seen == ["miss", "hit"]
+    assert plain.get(url, headers={"accept": "text/html"}).headers.get("x-romagraph-cache") == "off"

@@ -471,7 +471,7 @@ async def _answer(
                tuple(default_graphs or ()), tuple(named_graphs or ()))
         cached: Outcome | None = cache.get(key)
         if cached is not None:
-            return _result_response(cached, settings, from_cache=True)
+            return _result_response(cached, settings, "hit")
     pool: QueryPool | None = getattr(request.app.state, "sparql_pool", None)
     # Workers in an empty network namespace cannot reach out whatever the query says: the lexer's
     # verdict suffices. Otherwise (not isolated, not started yet, a remote store) a "service" the
@@ -541,7 +541,7 @@ async def _answer(
         raise ProtocolError(e.status, e.message) from None
     if cache is not None:
         cache.put(key, outcome, len(outcome.body) + len(query))
-    return _result_response(outcome, settings)
+    return _result_response(outcome, settings, "off" if cache is None else "miss")
 
 
 def _answer_cache(request: Request) -> ResponseCache | None:
@@ -577,7 +577,9 @@ async def _inspect_one_at_a_time(query: str, wait: float) -> QueryInfo:
         slot.release()
 
 
-def _result_response(outcome: Outcome, settings: Settings, from_cache: bool = False) -> Response:
+def _result_response(outcome: Outcome, settings: Settings, cache: str = "off") -> Response:
+    """The answer's response; ``cache`` says whether it came from the answer cache (``hit``),
+    was evaluated and kept (``miss``) or the cache is off (``off``)."""
     fmt = next(f for f in (*RESULT_FORMATS, *RDF_FORMATS) if f.key == outcome.format)
     headers = {
         "Vary": "Accept",
@@ -587,7 +589,7 @@ def _result_response(outcome: Outcome, settings: Settings, from_cache: bool = Fa
         TRUNCATED: "true" if outcome.truncated else "false",
         ROWS: str(outcome.rows),
         "Server-Timing": f"query;dur={outcome.seconds * 1000:.1f}",
-        CACHE: "hit" if from_cache else "miss",
+        CACHE: cache,
     }
     return Response(outcome.body, media_type=fmt.media_type, headers=headers)
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
+from itertools import islice
 from urllib.parse import urlencode
 
 import pyoxigraph as ox
 
-from ..store import Store
-from . import access
+from ..store import OxigraphStore, Store, Term
+from . import access, vocab
 from .catalogue import QUALIFIED, Catalogue
 from .present import CiteView, Ref, View
 
@@ -125,6 +126,58 @@ def exists(store: Store, base: str, iri: str) -> bool:
     return access.ask(store, "resource_exists", base, {"r": ox.NamedNode(iri)})
 
 
+@dataclass(frozen=True)
+class _Terms:
+    """The properties and classes a Describer tests against, expanded under one base."""
+
+    header: frozenset[str]
+    roles: frozenset[str]
+    role_props: tuple[str, ...]  # ROLE_PROPS in order
+    order: dict[str, int]
+    party_props: dict[str, tuple[tuple[str, str], ...]]
+    qualified_types: tuple[str, ...]
+    start: tuple[str, str]
+    end: tuple[str, str]
+    amount: str
+    currency: str
+    value: tuple[str, str]
+    unit: str
+
+
+@lru_cache(maxsize=8)
+def _terms(base: str) -> _Terms:
+    """Expanded once per base, not once per page (a page builds a Describer)."""
+
+    def x(curie: str) -> str:
+        return vocab.expand(curie, base)
+
+    return _Terms(
+        header=frozenset(x(p) for p in HEADER_PROPS),
+        roles=frozenset(x(p) for p in ROLE_PROPS),
+        role_props=tuple(x(p) for p in ROLE_PROPS),
+        order={x(p): i for i, p in enumerate(ORDER)},
+        party_props={x(k): tuple((d, x(p)) for d, p in v) for k, v in PARTIES.items()},
+        qualified_types=tuple(x(q) for q in QUALIFIED),
+        start=(x("schema:startDate"), x("schema:validFrom")),
+        end=(x("schema:endDate"), x("schema:validUntil")),
+        amount=x("schema:amount"),
+        currency=x("schema:currency"),
+        value=(x("rg:value"), x("sdmx-measure:obsValue")),
+        unit=x("rg:unit"),
+    )
+
+
+@lru_cache(maxsize=4096)
+def related_url(iri: str, prop: str, inverse: bool) -> str:
+    """The /related page listing one relation of ``iri`` in full."""
+    return "/related?" + urlencode({"iri": iri, "p": prop, "dir": "in" if inverse else "out"})
+
+
+@lru_cache(maxsize=4096)
+def browse_url(cls: str) -> str:
+    return "/browse?" + urlencode({"class": cls})
+
+
 class Describer:
     """Builds a resource page from the store and the catalogue, in one language."""
 
@@ -133,26 +186,53 @@ class Describer:
         self.cat = catalogue
         self.v = view
         self.base = catalogue.base
-        x = catalogue.x
-        self.header = {x(p) for p in HEADER_PROPS}
-        self.roles = {x(p) for p in ROLE_PROPS}
-        self.order = {x(p): i for i, p in enumerate(ORDER)}
-        self.party_props = {
-            x(k): tuple((d, x(p)) for d, p in v) for k, v in PARTIES.items()
-        }
-        self.qualified_types = [x(q) for q in QUALIFIED]
+        terms = self.terms = _terms(catalogue.base)
+        self.header = terms.header
+        self.roles = terms.roles
+        self.order = terms.order
+        self.party_props = terms.party_props
+        self.qualified_types = terms.qualified_types
+        # The embedded store is read through its indexes directly (the statements about one
+        # resource are an index range): a SPARQL query per read costs its parsing and planning
+        # and a dict per row, more than the few dozen rows a page reads. Other stores: SPARQL.
+        self.inner = store.inner if isinstance(store, OxigraphStore) else None
+
+    # ------------------------------------------------------------------ reading the store
+
+    def _outgoing_statements(self, r: ox.NamedNode) -> list[tuple[str, Term | ox.Triple]]:
+        """(property, object) of ``r``'s statements, at most OUT_WINDOW, in index order."""
+        if self.inner is not None:
+            # every graph, as the queries' union default graph (one row per graph holding it)
+            quads = self.inner.quads_for_pattern(r, None, None)
+            return [(q.predicate.value, q.object) for q in islice(quads, OUT_WINDOW)]
+        rows = access.select_slice(self.store, "resource_outgoing", self.base, {"r": r}, 0, OUT_WINDOW)
+        return [(row["p"].value, row["o"]) for row in rows]
+
+    def _incoming_links(
+        self, r: ox.NamedNode, limit: int, p: ox.NamedNode | None = None
+    ) -> list[tuple[Term | ox.Triple, str]]:
+        """(subject, property) of the first ``limit`` statements pointing at ``r`` (through
+        ``p`` only, when given), in index order."""
+        if self.inner is not None:
+            quads = self.inner.quads_for_pattern(None, p, r)
+            return [(q.subject, q.predicate.value) for q in islice(quads, limit)]
+        if p is None:
+            rows = access.select_slice(self.store, "resource_incoming", self.base, {"r": r}, 0, limit)
+        else:
+            rows = access.select_slice(
+                self.store, "resource_incoming_by_property", self.base, {"r": r, "p": p}, 0, limit
+            )
+        return [(row["s"], row["p"].value if "p" in row else p.value if p else "") for row in rows]
 
     # ------------------------------------------------------------------ the page
 
     def describe(self, iri: str) -> Description:
         cat, v = self.cat, self.v
         r = ox.NamedNode(iri)
-        out_rows = access.select_slice(self.store, "resource_outgoing", self.base, {"r": r}, 0, OUT_WINDOW)
         by_prop: dict[str, list[ox.NamedNode | ox.Literal | ox.BlankNode]] = defaultdict(list)
-        for row in out_rows:
-            o = row["o"]
+        for p, o in self._outgoing_statements(r):
             if isinstance(o, ox.NamedNode | ox.Literal | ox.BlankNode):
-                by_prop[row["p"].value].append(o)
+                by_prop[p].append(o)
 
         facts: list[Group] = []
         outgoing: list[Group] = []
@@ -191,7 +271,7 @@ class Describer:
         )
         primary = cat.primary.get(iri)
         types = [
-            Ref(t, v.class_label(t), "/browse?" + urlencode({"class": t}), cat.category(iri), "")
+            Ref(t, v.class_label(t), browse_url(t), cat.category(iri), "")
             for t in sorted(cat.types.get(iri, ()), key=lambda t: (t != primary, v.class_label(t)))
         ]
         desc = Description(
@@ -245,11 +325,7 @@ class Describer:
                 )
             )
         values.sort(key=lambda x: (x.ref.label.casefold() if x.ref else ""))
-        more = None
-        if total > PAGE:
-            more = "/related?" + urlencode(
-                {"iri": subject, "p": p, "dir": "in" if inverse else "out"}
-            )
+        more = related_url(subject, p, inverse) if total > PAGE else None
         return Group(p, self.v.prop_label(p, inverse), inverse, values, total, capped, more)
 
     # ------------------------------------------------------------------ incoming links
@@ -262,35 +338,39 @@ class Describer:
         counts: dict[str, int] = {}
         capped: dict[str, bool] = {}
         subs = {"r": r}
-        rows = access.select_slice(self.store, "resource_incoming", self.base, subs, 0, PROBE)
-        hub = False
-        if len(rows) == PROBE:  # more than a few: count (in the engine) before reading them
+        known = _HUBS.get(self.cat, iri)  # a hub met before: its properties and their counts
+        links: list[tuple[Term | ox.Triple, str]] = []
+        hub = known is not None
+        if not hub:
+            links = self._incoming_links(r, PROBE)
+        if len(links) == PROBE:  # more than a few: count (in the engine) before reading them
             if access.count_rows(self.store, "resource_incoming", self.base, subs, WINDOW) < WINDOW:
-                rows = access.select_slice(self.store, "resource_incoming", self.base, subs, 0, WINDOW)
+                links = self._incoming_links(r, WINDOW)
             else:
                 hub = True
         if not hub:
-            for row in rows:
-                s = row["s"]
+            for s, p in links:
                 if isinstance(s, ox.NamedNode):
-                    by_prop[row["p"].value].append(s.value)
+                    by_prop[p].append(s.value)
             counts = {p: len(v) for p, v in by_prop.items()}
         else:  # a hub: the properties that point here, then a page of each
-            for p in self._incoming_properties(r):
+            found: list[tuple[str, int]] = []
+            for p in known or self._incoming_properties(r):
                 psubs = {"r": r, "p": ox.NamedNode(p)}
-                first = access.select_slice(
-                    self.store, "resource_incoming_by_property", self.base, psubs, 0, PAGE + 1
-                )
+                first = self._incoming_links(r, PAGE + 1, psubs["p"])
                 if not first:
                     continue
-                by_prop[p] = [row["s"].value for row in first if isinstance(row["s"], ox.NamedNode)]
+                by_prop[p] = [s.value for s, _ in first if isinstance(s, ox.NamedNode)]
                 n = len(first)
                 if n > PAGE:
-                    n = access.count_rows(
+                    n = known[p] if known else access.count_rows(
                         self.store, "resource_incoming_by_property", self.base, psubs, COUNT_CAP
                     )
                 counts[p] = n
                 capped[p] = n >= COUNT_CAP
+                found.append((p, n))
+            if known is None:
+                _HUBS.put(self.cat, iri, dict(found))
         groups: list[Group] = []
         skip = self._skipped_incoming(iri)
         for p, subjects in by_prop.items():
@@ -308,9 +388,7 @@ class Describer:
                 total = len(members) if exact or len(members) == len(subjects) else counts[p]
                 if len(members) == len(subjects):
                     total = counts[p]
-                more = None
-                if total > PAGE:
-                    more = "/related?" + urlencode({"iri": iri, "p": p, "dir": "in"})
+                more = related_url(iri, p, True) if total > PAGE else None
                 if kind == "p":
                     g = self._plain_group(p, True, members, total, None, iri, capped.get(p, False))
                     g.more_url = more
@@ -347,8 +425,9 @@ class Describer:
     def node_statements(
         self, q: str
     ) -> tuple[dict[str, list[ox.NamedNode | ox.Literal]], dict[str, list[str]]]:
-        """A qualified node's statements and the contexts pointing to it (from the catalogue)."""
-        return self.cat.qualified.get(q, ({}, {}))
+        """A qualified node's statements and the contexts pointing to it (from the catalogue,
+        decoded once per language: a node shows on the page of each of its parties)."""
+        return self.v.memo("qualified", q, lambda: self.cat.qualified.get(q, ({}, {})))
 
     def parties(self, q: str) -> tuple[list[tuple[str, str]], str | None]:
         """The resources qualified node ``q`` connects, as (property, iri), and its role label."""
@@ -369,7 +448,7 @@ class Describer:
 
     def row(self, q: str, here: str) -> Row:
         """Flatten qualified node ``q`` as seen from the page of ``here``."""
-        x, v = self.cat.x, self.v
+        v, terms = self.v, self.terms
         out, inc = self.node_statements(q)
         kind = next((t for t in self.qualified_types if self.cat.is_a(q, t)), None)
         parties: list[tuple[str, str]] = []  # (property, iri)
@@ -386,20 +465,20 @@ class Describer:
                 seen.add(t)
                 others.append((v.prop_label(p), v.ref(t)))
         role = None
-        for rp in ROLE_PROPS:
-            for o in out.get(x(rp), []):
+        for rp in terms.role_props:
+            for o in out.get(rp, []):
                 if isinstance(o, ox.NamedNode):
                     role = v.label(o.value)
-        start = _first_lit(out, x("schema:startDate")) or _first_lit(out, x("schema:validFrom"))
-        end = _first_lit(out, x("schema:endDate")) or _first_lit(out, x("schema:validUntil"))
-        amount_lit = _first_lit(out, x("schema:amount"))
-        currency = _first_lit(out, x("schema:currency"))
+        start = _first_lit(out, terms.start[0]) or _first_lit(out, terms.start[1])
+        end = _first_lit(out, terms.end[0]) or _first_lit(out, terms.end[1])
+        amount_lit = _first_lit(out, terms.amount)
+        currency = _first_lit(out, terms.currency)
         amount = v.amount(amount_lit.value, currency.value if currency else None) if amount_lit else None
-        value_lit = _first_lit(out, x("rg:value")) or _first_lit(out, x("sdmx-measure:obsValue"))
+        value_lit = _first_lit(out, terms.value[0]) or _first_lit(out, terms.value[1])
         value = None
         if value_lit is not None:
             value = v.number(value_lit.value)
-            unit = next((o.value for o in out.get(x("rg:unit"), []) if isinstance(o, ox.NamedNode)), None)
+            unit = next((o.value for o in out.get(terms.unit, []) if isinstance(o, ox.NamedNode)), None)
             if unit:
                 value += " " + v.label(unit)
         when = v.period(start, end)
@@ -472,6 +551,30 @@ class Describer:
         values.sort(key=lambda x: x.ref.label.casefold() if x.ref else "")
         return Group(prop, self.v.prop_label(prop, inverse), inverse, values,
                      offset + len(iris) + (1 if has_next else 0), has_next)
+
+
+class _HubCounts:
+    """The properties pointing at each hub and their (capped) counts, per catalogue. Finding
+    them takes a query per property the graph uses and a count of up to COUNT_CAP links each,
+    several times the rest of the page; the graph does not change while the catalogue serves
+    it, so a hub's next page reads only the links it shows. Few resources are hubs: bounded."""
+
+    KEPT = 4096
+
+    def __init__(self) -> None:
+        self._of: Catalogue | None = None
+        self._counts: dict[str, dict[str, int]] = {}
+
+    def get(self, cat: Catalogue, iri: str) -> dict[str, int] | None:
+        return self._counts.get(iri) if self._of is cat else None
+
+    def put(self, cat: Catalogue, iri: str, counts: dict[str, int]) -> None:
+        if self._of is not cat or len(self._counts) >= self.KEPT:
+            self._of, self._counts = cat, {}
+        self._counts[iri] = counts
+
+
+_HUBS = _HubCounts()
 
 
 @cache

@@ -187,6 +187,11 @@ class View:
             found = self._memo[k] = make()
         return found
 
+    def memo(self, kind: str, key: object, make: Callable[[], T]) -> T:
+        """``make()`` remembered under (``kind``, ``key``) like the View's own lookups; the
+        result is shared by every page that asks, so it must not be changed."""
+        return self._cached(kind, key, make)
+
     # links and labels
     def url(self, iri: str) -> str:
         return resource_path(iri, self.base)
@@ -306,8 +311,11 @@ class View:
         )
 
     def cites(self, iri: str, limit: int = 3) -> list[CiteView]:
-        out = [v for c in self.cat.derived.get(iri, ())[:limit] if (v := self.cite(c))]
-        return out
+        """The first ``limit`` citations of ``iri`` (a shared list: read it, do not change it)."""
+        return self._cached("cites", (iri, limit), lambda: self._cites(iri, limit))
+
+    def _cites(self, iri: str, limit: int) -> list[CiteView]:
+        return [v for c in self.cat.derived.get(iri, ())[:limit] if (v := self.cite(c))]
 
     def more_cites(self, iri: str, limit: int = 3) -> int:
         return max(0, len(self.cat.derived.get(iri, ())) - limit)
