@@ -627,3 +627,113 @@ def test_cache_header_says_whether_a_page_was_rendered() -> None:
             for _ in range(2)]
     assert seen == ["miss", "hit"]
     assert plain.get(url, headers={"accept": "text/html"}).headers.get("x-romagraph-cache") == "off"
+
+
+# ----------------------------------------------------------------------------- big source sections
+
+
+def _section_app(citations: int) -> TestClient:
+    """A source document with one section from which ``citations`` passages are cited, each
+    with a quote and two resources derived from it (every tenth with a footnote)."""
+    rg, doc, sec = BASE + "def/rg#", f"{BASE}id/source/big", f"{BASE}id/source/big/S"
+    rdf_type, label = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type", "http://www.w3.org/2004/02/skos/core#prefLabel"
+    lines = [
+        f"<{doc}> <{rdf_type}> <{rg}SourceDocument> .", f'<{doc}> <{label}> "Big document"@en .',
+        f"<{sec}> <{rdf_type}> <{rg}SourceSection> .", f'<{sec}> <{label}> "Section S"@en .',
+        f"<{sec}> <http://purl.org/dc/terms/isPartOf> <{doc}> .",
+    ]
+    for i in range(citations):
+        c = f"{BASE}id/citation/big/S/c{i:05d}"
+        lines += [f"<{c}> <{rdf_type}> <{rg}Citation> .", f"<{c}> <{OA_SOURCE}> <{sec}> .",
+                  f'<{c}> <{rg}quote> "Quote <{i}> & more"@lv .']
+        if i % 10 == 0:
+            lines.append(f'<{c}> <{rg}footnote> "{i}" .')
+        for k in range(2):
+            p = f"{BASE}id/project/p{i:05d}-{k}"
+            lines += [f"<{p}> <{rdf_type}> <https://schema.org/Project> .",
+                      f'<{p}> <{label}> "Project {i}-{k}"@en .',
+                      f"<{p}> <http://www.w3.org/ns/prov#wasDerivedFrom> <{c}> ."]
+    store = OxigraphStore()
+    store.inner.load("\n".join(lines).encode(), format=ox.RdfFormat.N_TRIPLES)
+    return TestClient(create_app(fixture_settings(), store))
+
+
+def _passages(html: str) -> list[str]:
+    return re.findall(r'<div class="passage" id="cite-(c\d+)"', html)
+
+
+def test_big_section_page_lists_a_page_of_passages_and_links_to_the_rest() -> None:
+    """A section cited 3,000 times: its page lists the first PASSAGES_PAGE passages (quote,
+    footnote, derived resources), says how many there are, and links to page 2 of the paged
+    list, which shows the next ones the same way; the pages together list each passage once,
+    and a fact's citation links to the page that lists its passage."""
+    from server.services.present import PASSAGES_PAGE
+
+    total = 3000
+    client = _section_app(total)
+    # the catalogue's order: passages without a footnote first, then the footnoted ones
+    order = [f"c{i:05d}" for i in range(total) if i % 10] + [f"c{i:05d}" for i in range(0, total, 10)]
+    html = html_get(client, "/doc/source/big/S")
+    assert _passages(html) == order[:PASSAGES_PAGE]
+    assert html.count("/doc/project/p") == 2 * PASSAGES_PAGE
+    assert f"Passages 1–{PASSAGES_PAGE} of {total}" in html
+    assert "Quote &lt;5&gt; &amp; more" in html  # escaped as on every page
+    assert f"Cited from this section ({2 * total} facts)" in html  # counted over every passage
+    nxt = re.search(r'href="([^"]+)" rel="next"', html)
+    assert nxt is not None
+    url = nxt.group(1).replace("&amp;", "&")
+    assert url.startswith("/related?") and url.endswith("&page=2")
+
+    r = client.get(url, headers={"accept": "text/html"})
+    assert r.status_code == 200 and "Accept-Language" in r.headers["vary"]
+    page2 = r.text
+    assert _passages(page2) == order[PASSAGES_PAGE: 2 * PASSAGES_PAGE]
+    assert f"Passages {PASSAGES_PAGE + 1}–{2 * PASSAGES_PAGE} of {total}" in page2
+    on2 = order[PASSAGES_PAGE + 5]  # its derived resources, quote and anchor, as on the section page
+    assert f'href="/doc/project/p{on2[1:]}-1"' in page2 and f"Quote &lt;{int(on2[1:])}&gt; &amp; more" in page2
+    assert f"{url}#cite-{on2}" in hrefs(page2)
+    assert f"Page 2 of {total // PASSAGES_PAGE}" in page2
+    assert 'rel="prev"' in page2 and 'rel="next"' in page2
+
+    last = html_get(client, url.replace("page=2", f"page={total // PASSAGES_PAGE}"))
+    assert _passages(last) == order[-PASSAGES_PAGE:] and 'rel="next"' not in last
+    assert "fn 2990" in last.replace("\u00a0", " ")  # the footnote, as the section page shows it
+    past = client.get(url.replace("page=2", f"page={total // PASSAGES_PAGE + 1}"))
+    assert past.status_code == 404  # past the last page: not an empty list
+
+    # a derived resource cites its passage where it is listed: on page 2 of the list
+    project = html_get(client, f"/doc/project/p{on2[1:]}-0")
+    cite = next(h for h in hrefs(project) if f"cite-{on2}" in h)
+    assert cite == f"{url}#cite-{on2}"
+    project = html_get(client, f"/doc/project/p{order[3][1:]}-0")
+    assert f"/doc/source/big/S#cite-{order[3]}" in hrefs(project)
+
+    lv = html_get(client, url + "&lang=lv")
+    assert f"Citētās vietas {PASSAGES_PAGE + 1}.–{2 * PASSAGES_PAGE}. no {total}" in lv
+
+
+def test_big_source_document_pages_its_sections() -> None:
+    """The source document's page lists a page of each section's passages and the list of
+    documents counts every passage, from the catalogue."""
+    from server.services.present import PASSAGES_PAGE
+
+    client = _section_app(3 * PASSAGES_PAGE // 2)
+    html = html_get(client, "/sources/big")
+    assert len(re.findall(r'<div class="passage"', html)) == PASSAGES_PAGE
+    assert re.search(r'href="/related\?[^"]+page=2" rel="next"', html)
+    sources = html_get(client, "/sources")
+    assert f'<td class="num">{3 * PASSAGES_PAGE // 2}</td>' in sources
+
+
+def test_bundled_sections_fit_on_their_pages(graph) -> None:
+    """No section of the fixture or the repository's graph has more passages than a page
+    shows: their pages list every passage and offer no paged list."""
+    from server.services.present import PASSAGES_PAGE
+
+    _, store, client = graph
+    cat = Catalogue.build(store, BASE)
+    biggest = max(cat.by_section, key=lambda s: len(cat.by_section[s]))
+    assert len(cat.by_section[biggest]) <= PASSAGES_PAGE
+    html = html_get(client, resource_path(biggest, BASE))
+    assert len(re.findall(r'<div class="passage"', html)) == len(cat.by_section[biggest])
+    assert 'rel="next"' not in html

@@ -22,7 +22,7 @@ from ..namespaces import PREFIXES, data_prefixes
 from ..rendering import render, render_cached
 from ..services import citations, datasets, describe, neighbourhood, places, plans
 from ..services.catalogue import Catalogue
-from ..services.present import View, resource_path
+from ..services.present import OA_HAS_SOURCE, PASSAGES_PAGE, View, resource_path
 from .page_deps import CatalogueDep, SearchIndexDep, ViewDep
 
 router = APIRouter(tags=["resources"])
@@ -175,7 +175,9 @@ def see_also(cat: Catalogue, view: View, iri: str) -> list[tuple[str, str]]:
     if cat.is_a(iri, "rg:SourceDocument"):
         out.append((translate("views.source_doc", t), f"/sources/{iri.rstrip('/').rsplit('/', 1)[-1]}"))
     if cat.is_a(iri, "rg:SourceSection"):
-        c = next((c for c in cat.citations.values() if c.section == iri and c.doc), None)
+        # the section's own citations (by_section), not a scan of every citation of the graph
+        found = (cat.citations.get(cid) for cid in cat.by_section.get(iri, ()))
+        c = next((c for c in found if c and c.doc), None)
         if c and c.doc:
             key = c.doc.rstrip("/").rsplit("/", 1)[-1]
             out.append((translate("views.source_doc", t), f"/sources/{key}#{plans.anchor(iri)}"))
@@ -198,13 +200,29 @@ def related(request: Request, store: StoreDep, cat: CatalogueDep, view: ViewDep,
     except ValueError:
         return PlainTextResponse(f"Not a valid IRI: p={p!r}", status_code=400)
 
+    base_url = "/related?" + urlencode({"iri": iri, "p": p, "dir": dir}) + "&"
+    passages = dir == "in" and p == OA_HAS_SOURCE and iri in cat.by_section
+    if passages and page > max(1, -(-len(cat.by_section[iri]) // PASSAGES_PAGE)):
+        return PlainTextResponse(f"No page {page} of these passages.", status_code=404)
+
     def context() -> dict[str, Any]:
+        if passages:
+            return passages_context()
         group = describe.Describer(store, cat, view).related(iri, p, dir == "in", page)
-        base_url = "/related?" + urlencode({"iri": iri, "p": p, "dir": dir}) + "&"
         pages = page + 1 if group.capped else page
         return {
-            "v": view, "subject": view.ref(iri), "g": group, "page": page, "pages": pages,
-            "base_url": base_url, "qualified": isinstance(group, describe.QualifiedGroup),
+            "v": view, "subject": view.ref(iri), "g": group, "title": group.title, "page": page,
+            "pages": pages, "base_url": base_url, "qualified": isinstance(group, describe.QualifiedGroup),
+        }
+
+    def passages_context() -> dict[str, Any]:
+        """A source section's passages: shown as its page shows them (quote, footnote, what
+        was derived from each), a page at a time."""
+        section = citations.section_view(cat, view, iri, page=page)
+        return {
+            "v": view, "subject": view.ref(iri), "section": section,
+            "title": translate("sources.passages", view.lang), "page": page, "pages": section.pages,
+            "base_url": base_url,
         }
 
     return render_cached(request, "related.html", context, view.lang, id(cat))

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from ..store import Store
 from . import access
 from .catalogue import Catalogue
-from .present import CiteView, Ref, View
+from .present import PASSAGES_PAGE, CiteView, Ref, View, passages_url
 
 ROMAN = {"I": 1, "V": 5, "X": 10, "L": 50}
 FIRST = ("abbreviations", "intro")
@@ -33,7 +33,9 @@ def section_key(key: str) -> tuple[int, int, str]:
     return (1, total, m.group(2))
 
 
-FACTS_PER_PASSAGE = 60  # more are listed on the citation's own page
+# More are listed on the citation's own page. The bundled graph's largest is 19; a synthetic
+# 1M graph's passages derive ≈24 each, which at 60 made a section page 8× a project page.
+FACTS_PER_PASSAGE = 20
 
 
 @dataclass
@@ -49,8 +51,21 @@ class CitedPassage:
 class SectionView:
     ref: Ref
     key: str
-    passages: list[CitedPassage]
-    facts: int
+    passages: list[CitedPassage]  # one page of them (PASSAGES_PAGE)
+    facts: int  # derived from every passage of the section, not only the listed ones
+    total: int = 0  # passages cited from the section
+    page: int = 1
+    pages: int = 1
+    more_url: str | None = None  # the paged list of all passages, when this page is not all
+
+    @property
+    def first(self) -> int:
+        """The position of the first passage listed (from 1)."""
+        return (self.page - 1) * PASSAGES_PAGE + 1
+
+    @property
+    def last(self) -> int:
+        return (self.page - 1) * PASSAGES_PAGE + len(self.passages)
 
 
 @dataclass
@@ -61,20 +76,30 @@ class DocumentView:
     sections: list[SectionView]
 
 
-def section_view(cat: Catalogue, view: View, section: str, with_facts: bool = True) -> SectionView:
+def section_view(cat: Catalogue, view: View, section: str, with_facts: bool = True,
+                 page: int = 1) -> SectionView:
+    """Page ``page`` of the passages cited from ``section`` (PASSAGES_PAGE each, in the
+    catalogue's order), or with ``with_facts=False`` only the counts (the /sources table); the
+    counts come from the catalogue without building the passages they count."""
+    order = cat.by_section.get(section, [])
+    total = len(order)
+    offset = (page - 1) * PASSAGES_PAGE
+    listed = order[offset: offset + PASSAGES_PAGE] if with_facts else []
     passages = []
-    n = 0
-    for c in cat.by_section.get(section, []):
+    for c in listed:
         cv = view.cite(c)
         if cv is None:
             continue
         derived = cat.cited.get(c, [])
-        n += len(derived)
         facts = sorted(
             (view.ref(s) for s in derived[:FACTS_PER_PASSAGE]), key=lambda r: (r.category, r.label.casefold())
-        ) if with_facts else []
+        )
         passages.append(CitedPassage(cv, "cite-" + c.rstrip("/").rsplit("/", 1)[-1], facts, len(derived), view.url(c)))
-    return SectionView(view.ref(section), section.rstrip("/").rsplit("/", 1)[-1], passages, n)
+    n = sum(len(cat.cited.get(c, ())) for c in order)
+    pages = max(1, -(-total // PASSAGES_PAGE))
+    more = passages_url(section) if total > PASSAGES_PAGE else None
+    return SectionView(view.ref(section), section.rstrip("/").rsplit("/", 1)[-1], passages, n,
+                       total, page, pages, more)
 
 
 def documents(store: Store, cat: Catalogue, view: View, only: str | None = None,

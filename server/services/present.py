@@ -28,6 +28,12 @@ MONTHS = {
 # documents write "2018. gada 28. novembris" in the nominative, which we follow).
 NBSP = "\u00a0"
 NNBSP = "\u202f"
+# Passages (citations) a source section's page lists; the rest are on its paged list (the
+# section's incoming oa:hasSource, on /related). 100: the largest section of the bundled graph
+# cites 99 passages, so its pages list every passage as before; a synthetic section of 500
+# would otherwise be a 2 MB page.
+PASSAGES_PAGE = 100
+OA_HAS_SOURCE = "http://www.w3.org/ns/oa#hasSource"
 
 
 @lru_cache(maxsize=1 << 16)
@@ -42,6 +48,13 @@ def resource_path(iri: str, base: str) -> str:
         if rest.startswith(("def/", "data/")):
             return "/" + quote(rest, safe="/:@-._~!$&'()*+,;=")
     return "/resource?" + urlencode({"iri": iri})
+
+
+@lru_cache(maxsize=4096)
+def passages_url(section: str) -> str:
+    """The paged list of every passage cited from ``section``: its incoming ``oa:hasSource``
+    relation on /related (add ``&page=N``)."""
+    return "/related?" + urlencode({"iri": section, "p": OA_HAS_SOURCE, "dir": "in"})
 
 
 def is_web_iri(iri: str) -> bool:
@@ -303,12 +316,22 @@ class View:
         return CiteView(
             iri=citation_iri,
             short=short,
-            href=f"{self.url(c.section)}#{anchor}" if c.section else self.url(citation_iri),
+            href=f"{self.passage_page(c.section, citation_iri)}#{anchor}" if c.section else self.url(citation_iri),
             doc=self.label(c.doc) if c.doc else "",
             section=self.label(c.section),
             footnote=c.footnote,
             quote=c.quote,
         )
+
+    def passage_page(self, section: str, citation_iri: str) -> str:
+        """The page listing ``citation_iri``'s passage: the section's own page for its first
+        PASSAGES_PAGE passages, the right page of its paged list for the others."""
+        order = self.cat.by_section.get(section, ())
+        if len(order) <= PASSAGES_PAGE:
+            return self.url(section)
+        position = self._cached("passage_order", section, lambda: {c: i for i, c in enumerate(order)})
+        page = position.get(citation_iri, 0) // PASSAGES_PAGE + 1
+        return self.url(section) if page == 1 else f"{passages_url(section)}&page={page}"
 
     def cites(self, iri: str, limit: int = 3) -> list[CiteView]:
         """The first ``limit`` citations of ``iri`` (a shared list: read it, do not change it)."""
