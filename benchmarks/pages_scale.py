@@ -1,7 +1,7 @@
 """Resource pages and search at scale, against the HTTP floor (issue #8).
 
 Loads the synthetic graph of ``--size`` triples into an on-disk store (``romagraph load``),
-starts ``romagraph serve`` on it and the hello-world app of ``hello_app.py`` (same uvicorn,
+starts ``romagraph serve`` on it and the hello-world app of ``hello_app.py`` (same uvicorn and HTTP parser,
 same HTTP parser), and measures with ``wrk`` (or the asyncio client of ``common.py`` when wrk
 is missing) at 1, 8 and 32 connections, per kind of URL: a project, an organisation, a plan
 task, a municipality (place), the hub (the resource with the most incoming links, rdf:type
@@ -25,6 +25,7 @@ each cell got (from the ``X-Romagraph-Cache`` header, counted by wrk).
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import re
 import shutil
@@ -273,8 +274,11 @@ def main() -> None:
     env = {} if args.page_cache_mb is None else {"ROMAGRAPH_PAGE_CACHE_MB": str(args.page_cache_mb)}
     server = start([sys.executable, "-m", "server.cli", "serve", "--store", f"oxigraph:{store_dir}",
                     "--port", str(port)], env=env, log=log)
+    # the HTTP parser `romagraph serve` uses by default (httptools when installed), so the
+    # floor is the same stack
+    parser = "h11" if importlib.util.find_spec("httptools") is None else "httptools"
     hello = start([sys.executable, "-m", "uvicorn", "benchmarks.hello_app:app", "--port",
-                   str(hello_port), "--log-level", "warning", "--http", "h11"])
+                   str(hello_port), "--log-level", "warning", "--http", parser])
     try:
         started = wait_http(f"http://127.0.0.1:{port}/", server, timeout=900)
         wait_http(f"http://127.0.0.1:{hello_port}/hello", hello)
