@@ -12,13 +12,13 @@ from . import __version__
 from .config import Settings, get_settings
 from .routes import analyses, browse, dataset, home, resources, search, status
 from .routes import sparql as sparql_routes
-from .store import OxigraphStore, is_memory, open_store
+from .store import Store, is_memory, open_store
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
 
 
-def create_app(settings: Settings | None = None, store: OxigraphStore | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, store: Store | None = None) -> FastAPI:
     """Build the app over ``store`` (default: the repository's graph, loaded now)."""
     settings = settings or get_settings()
     folder = None  # an on-disk store's folder, where `romagraph load` persisted the catalogue

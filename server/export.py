@@ -21,7 +21,7 @@ from . import __version__
 from .config import Settings
 from .namespaces import PREFIXES
 from .queries import SERVER_SPARQL, parse_query_file, server_query
-from .store import OxigraphStore
+from .store import Store
 from .terms import term_text
 
 DATASET_VERSION = __version__
@@ -88,7 +88,7 @@ def graph_iri(settings: Settings, name: str) -> ox.NamedNode:
 
 
 def description_quads(
-    store: OxigraphStore,
+    store: Store,
     settings: Settings,
     sizes: dict[str, int] | None = None,
     union: UnionOfGraphs | None = None,
@@ -272,13 +272,13 @@ class UnionOfGraphs:
         return sum(n for _, n in self.per_property)
 
 
-def _embedded(store: OxigraphStore) -> ox.Store | None:
+def _embedded(store: Store) -> ox.Store | None:
     """The pyoxigraph store under ``store``, or None for a remote endpoint."""
     inner = getattr(store, "inner", None)
     return inner if isinstance(inner, ox.Store) else None
 
 
-def union_of_graphs(store: OxigraphStore) -> UnionOfGraphs:
+def union_of_graphs(store: Store) -> UnionOfGraphs:
     """Counts of the union of the store's graphs and the triples that several graphs repeat."""
     inner = _embedded(store)
     occurrences = _repeated_triples(store, inner) if inner is not None else None
@@ -313,7 +313,7 @@ def _per_property(
     return out
 
 
-def _repeated_triples(store: OxigraphStore, inner: ox.Store) -> Counter[ox.Triple] | None:
+def _repeated_triples(store: Store, inner: ox.Store) -> Counter[ox.Triple] | None:
     """How many graphs hold each triple that is in more than one (None: too many to hold)."""
     occurrences: Counter[ox.Triple] = Counter()
     held = 0
@@ -336,7 +336,7 @@ def _repeated_triples(store: OxigraphStore, inner: ox.Store) -> Counter[ox.Tripl
     return occurrences
 
 
-def _triples(store: OxigraphStore, union: UnionOfGraphs) -> Iterator[ox.Triple]:
+def _triples(store: Store, union: UnionOfGraphs) -> Iterator[ox.Triple]:
     """The union of all graphs as triples, each once, streamed from the store."""
     inner = _embedded(store)
     if inner is None:  # a remote endpoint merges the graphs itself; the answer is streamed
@@ -364,13 +364,13 @@ def _triples(store: OxigraphStore, union: UnionOfGraphs) -> Iterator[ox.Triple]:
         yield t
 
 
-def _quads(store: OxigraphStore, description: list[ox.Quad]) -> Iterator[ox.Quad]:
+def _quads(store: Store, description: list[ox.Quad]) -> Iterator[ox.Quad]:
     yield from store.quads()
     yield from description
 
 
 def write_dump(
-    store: OxigraphStore, settings: Settings, key: str, out_dir: Path, compress: bool = False
+    store: Store, settings: Settings, key: str, out_dir: Path, compress: bool = False
 ) -> Path:
     """Write one dump (with the dataset description and version inside) and return its path."""
     d = DUMPS[key]
@@ -392,13 +392,13 @@ def write_dump(
 
 
 def _chain_triples(
-    store: OxigraphStore, union: UnionOfGraphs, description: list[ox.Quad]
+    store: Store, union: UnionOfGraphs, description: list[ox.Quad]
 ) -> Iterator[ox.Triple]:
     yield from _triples(store, union)
     for q in description:
         yield q.triple
 
-def write_csv(store: OxigraphStore, settings: Settings, out_dir: Path) -> list[Path]:
+def write_csv(store: Store, settings: Settings, out_dir: Path) -> list[Path]:
     """One UTF-8 CSV per table, plus CSVW metadata describing every column."""
     out_dir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
