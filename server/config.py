@@ -45,6 +45,10 @@ class Settings(BaseSettings):
         2048, description="Memory (MiB) a query worker may take beyond the data it holds; a "
         "query that needs more is stopped (422). 0: no cap."
     )
+    query_spin_us: int = Field(
+        500, description="Microseconds a query worker waits awake for the next query before "
+        "it sleeps: a worker woken for each query runs it on cold caches. 0: sleep at once."
+    )
     query_nice: int = Field(
         10, description="How much lower the CPU priority of a query worker is than the server's "
         "once its query has run for a quarter of a second."

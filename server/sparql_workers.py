@@ -359,7 +359,7 @@ def limit_memory(budget: int | None) -> int | None:
 
 def worker_main(
     conn: Connection, data: str, isolate: bool, nice: int = 0, memory_budget: int | None = None,
-    copy_to_memory: bool = False, prefixes: dict[str, str] | None = None,
+    copy_to_memory: bool = False, prefixes: dict[str, str] | None = None, spin: float = 0.0,
 ) -> None:
     """Entry point of a worker process: open the data (an N-Quads snapshot, loaded into memory,
     or an on-disk store, opened read-only or copied into memory), then answer jobs until told to
@@ -390,6 +390,14 @@ def worker_main(
                    or copy_to_memory})
     )
     while True:
+        if spin:
+            # Wait for the next job awake for ``spin`` seconds before blocking: a process woken
+            # from sleep for each query runs it on cold caches (measured: 2.6 ms instead of
+            # 1.4 ms for a 1.4 ms aggregate; 3.4 ms in a worker). Under load the next job
+            # comes within that time; idle, this costs ``spin`` of CPU once per query.
+            until = time.perf_counter() + spin
+            while not conn.poll(0) and time.perf_counter() < until:
+                os.sched_yield()
         try:
             job = conn.recv()
         except (EOFError, OSError):
@@ -544,8 +552,10 @@ class QueryPool:
         demote_after: float = 0.25,
         copy_up_to: int = 0,
         prefixes: dict[str, str] | None = None,
+        spin: float = 0.0005,
     ) -> None:
         self.size = max(1, size)
+        self.spin = spin  # seconds a worker stays awake for the next job (see worker_main)
         self.copy_up_to = copy_up_to if isinstance(source, Path) else 0
         self.prefixes = prefixes or {}
         self.quads = 0  # in the store, as the first worker counted them
@@ -565,7 +575,7 @@ class QueryPool:
         self._dir: Path | None = None  # the snapshot's temporary folder, if one was written
         self._data: Path | None = None
         self._workers: set[_Worker] = set()
-        self._idle: asyncio.Queue[_Worker] | None = None
+        self._idle: asyncio.LifoQueue[_Worker] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._closed = False
@@ -764,7 +774,7 @@ class QueryPool:
         if self._loop is loop and self._idle is not None:
             return
         old = self._idle
-        self._idle = asyncio.Queue()
+        self._idle = asyncio.LifoQueue()  # the worker used last goes first: its caches are warm
         self._loop = loop
         while old is not None and not old.empty():
             self._idle.put_nowait(old.get_nowait())
@@ -831,7 +841,7 @@ class QueryPool:
         process = self._ctx.Process(  # type: ignore[attr-defined]
             target=worker_main,
             args=(child_end, str(self._data), self.isolate, 0, self.memory_budget,
-                  copy_to_memory, self.prefixes),
+                  copy_to_memory, self.prefixes, self.spin),
             name="romagraph-sparql-worker",
             daemon=True,
         )

@@ -153,6 +153,7 @@ def _new_pool(app: FastAPI) -> QueryPool:
         nice=settings.query_nice,
         memory_budget=settings.query_memory_mb * 2**20 if settings.query_memory_mb > 0 else None,
         copy_up_to=settings.query_in_memory,
+        spin=settings.query_spin_us / 1e6,
         prefixes=project_prefixes(settings),
         **pool_options_from_env(),
     )
