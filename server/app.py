@@ -64,6 +64,13 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     from .services import snapshot
 
     snapshot.install(app, app.state.store, settings.base_iri, folder)
+    if folder is not None:  # pages read a copy in memory once it is made (ROMAGRAPH_PAGES_IN_MEMORY)
+        from .backends.disk import read_from_memory_soon
+
+        catalogue = app.state.catalogue
+        read_from_memory_soon(
+            app.state.store, settings.pages_in_memory, catalogue.triples if catalogue else None
+        )
     app.include_router(status.router)
     app.include_router(resources.router)
     app.include_router(browse.router)

@@ -40,6 +40,12 @@ class Settings(BaseSettings):
         "400 MB per worker per million quads; the workers query the files until their copy is "
         "ready). 0: always query the files."
     )
+    pages_in_memory: int = Field(
+        2_000_000, description="With an on-disk store (oxigraph:PATH): the server process copies "
+        "the store into memory in the background, for the pages' reads, when it holds at most "
+        "this many quads (a resource's statements read ~20x faster; about 400 MB per million "
+        "quads). 0: pages always read the files."
+    )
     # Limits against overload and hostile input (issue #9; README "Limits and security").
     query_memory_mb: int = Field(
         2048, description="Memory (MiB) a query worker may take beyond the data it holds; a "

@@ -80,6 +80,7 @@ class OxigraphStore:
 
     inner: ox.Store = field(default_factory=ox.Store)
     files: list[SourceFile] = field(default_factory=list)
+    reads: str = "memory"  # "files": an on-disk store (until a copy in memory replaces it)
 
     def raw_query(self, query: str, **options: Any) -> Any:
         options.setdefault("use_default_graph_as_union", True)

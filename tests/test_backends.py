@@ -8,6 +8,7 @@ import asyncio
 import gzip
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,7 +17,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from server.app import create_app
-from server.backends.disk import load_disk, open_disk
+from server.backends.disk import load_disk, open_disk, read_from_memory_soon
 from server.backends.loading import dump_sources, repository_sources
 from server.backends.remote import RemoteStore, bind, default_update_url, load_remote
 from server.config import REPO_ROOT, Settings
@@ -96,6 +97,52 @@ def test_query_workers_swap_the_files_for_an_in_memory_copy(disk_path: Path) -> 
     first, later, in_memory, alive = asyncio.run(run(copy_up_to=1_000))
     assert first == later
     assert in_memory == [False, False] and alive == 2
+
+
+PAGES = ["/", "/doc/org/kulturas-ministrija", "/doc/plan/nip-2019-2020/1.3.3",
+         "/doc/org/kulturas-ministrija.ttl"]
+
+
+def test_pages_read_an_in_memory_copy_of_a_disk_store(disk_path: Path, settings: Settings) -> None:
+    # the page cache is off: every page below is rendered from the store it reads at that moment
+    disk = settings.model_copy(
+        update={"store": f"oxigraph:{disk_path}", "pages_in_memory": 0, "page_cache_mb": 0}
+    )
+    app = create_app(disk)
+    with TestClient(app) as client:
+        status = client.get("/api/status").json()
+        for _ in range(600):  # this store was loaded without its page index: built at start
+            if status["pages"] == "ready":
+                break
+            time.sleep(0.1)
+            status = client.get("/api/status").json()
+        assert status["store_reads"] == "files"
+        before = [client.get(u) for u in PAGES]
+        files = app.state.store.inner
+        copying = read_from_memory_soon(app.state.store, 10**9, after=0)
+        assert copying is not None
+        copying.join(120)
+        assert client.get("/api/status").json()["store_reads"] == "memory"
+        assert app.state.store.inner is not files
+        after = [client.get(u) for u in PAGES]
+    assert [r.status_code for r in before] == [r.status_code for r in after] == [200] * len(PAGES)
+    html = slice(0, 3)  # the same pages, byte for byte
+    assert [r.content for r in before[html]] == [r.content for r in after[html]]
+    # the same statements (Turtle lists them in the order the store holds them)
+    ttl = ox.RdfFormat.TURTLE
+    assert set(ox.parse(before[3].content, ttl)) == set(ox.parse(after[3].content, ttl))
+    assert set(app.state.store.quads()) == set(files.quads_for_pattern(None, None, None))
+
+
+def test_a_disk_store_above_the_limit_stays_on_the_files(disk_path: Path) -> None:
+    store = open_disk(disk_path)
+    assert read_from_memory_soon(store, 0) is None  # 0: never copied
+    copying = read_from_memory_soon(store, 1_000, after=0)  # the bundled graph is larger
+    assert copying is not None
+    copying.join(60)
+    assert store.reads == "files"
+    with pytest.raises(RuntimeError, match="read-write"):  # still the read-only files
+        store.inner.add(ox.Quad(KM, KM, KM))
 
 
 def test_disk_load_replaces_atomically(settings: Settings, tmp_path: Path) -> None:

@@ -24,6 +24,9 @@ async def status(request: Request) -> dict[str, Any]:
     }
     if catalogue is not None:
         out["quads"] = catalogue.triples
+    reads = getattr(state.store, "reads", None)
+    if reads is not None:  # an embedded store: pages read "memory" or (on disk) "files"
+        out["store_reads"] = reads
     if getattr(state, "catalogue_reason", None):
         out["reason"] = state.catalogue_reason
     pool = getattr(state, "sparql_pool", None)
