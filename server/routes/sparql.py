@@ -17,7 +17,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs
 
 import pyoxigraph as ox
 from fastapi import APIRouter, FastAPI, Request
@@ -28,6 +27,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from ..config import Settings
 from ..conneg import HTML, RDF_FORMATS, RESULT_FORMATS, Format, NotAcceptable, negotiate
 from ..deps import LangDep, SettingsDep, StoreDep
+from ..formdata import parse_form
 from ..i18n import choose_lang
 from ..namespaces import PREFIXES, data_prefixes
 from ..queries import SERVER_SPARQL, load_dir, server_query
@@ -229,18 +229,18 @@ async def sparql_get(request: Request) -> Response:
     settings: Settings = request.app.state.settings
     store: Store = request.app.state.store
     try:
-        params = request.query_params
+        params = _url_parameters(request)
         if "update" in params:
             raise ProtocolError(403, READ_ONLY)
-        queries = params.getlist("query")
+        queries = params.get("query", [])
         if len(queries) > 1:
             raise ProtocolError(400, "Give exactly one `query` parameter.")
-        formats = params.getlist("format")  # clients may repeat it (SPARQLWrapper does)
+        formats = params.get("format", [])  # clients may repeat it (SPARQLWrapper does)
         if not queries:
             return await _no_query(request, settings, store, formats)
         return await _answer(
             request, settings, store, queries[0],
-            params.getlist("default-graph-uri") or None, params.getlist("named-graph-uri") or None,
+            params.get("default-graph-uri") or None, params.get("named-graph-uri") or None,
             formats,
         )
     except ProtocolError as e:
@@ -295,13 +295,13 @@ async def sparql_post(request: Request) -> Response:
             text = body.decode("utf-8")
         except UnicodeDecodeError as e:
             raise ProtocolError(400, f"The request body is not UTF-8: {e}") from None
-        url = request.query_params
+        url = _url_parameters(request)
         if ctype == DIRECT:
             query = text
-            dg, ng = url.getlist("default-graph-uri"), url.getlist("named-graph-uri")
-            formats = url.getlist("format")
+            dg, ng = url.get("default-graph-uri", []), url.get("named-graph-uri", [])
+            formats = url.get("format", [])
         else:
-            form = parse_qs(text, keep_blank_values=True)
+            form = parse_form(text)
             if "update" in form:
                 raise ProtocolError(403, READ_ONLY)
             queries = form.get("query", [])
@@ -309,7 +309,7 @@ async def sparql_post(request: Request) -> Response:
                 raise ProtocolError(400, "Give exactly one `query` field in the form.")
             query = queries[0]
             dg, ng = form.get("default-graph-uri", []), form.get("named-graph-uri", [])
-            formats = form.get("format") or url.getlist("format")
+            formats = form.get("format") or url.get("format", [])
         return await _answer(request, settings, store, query, dg or None, ng or None, formats)
     except ProtocolError as e:
         return _error(e.status, e.message, e.headers)
@@ -350,6 +350,12 @@ async def sparql_preflight() -> Response:
         "Access-Control-Allow-Headers": "Accept, Content-Type",
         "Access-Control-Max-Age": "86400",
     })
+
+
+def _url_parameters(request: Request) -> dict[str, list[str]]:
+    """The query string's parameters, decoded as Starlette's ``request.query_params`` decodes
+    them (``query_string`` as Latin-1, then the form decoding), by the faster decoder."""
+    return parse_form(request.scope.get("query_string", b"").decode("latin-1"))
 
 
 async def _read_body(request: Request, limit: int, query_limit: int) -> bytes:
