@@ -16,10 +16,15 @@ By default each kind cycles through a handful of URLs, which the response cache 
 figures are those of repeat visits. ``--distinct N`` makes each cell (kind × concurrency) cycle
 through N URLs of its own kind that no other cell asks for (the N busiest resources for the hub,
 N search words), as a crawler or many different readers would, and reports the cache hit rate
-each cell got (from the ``X-Romagraph-Cache`` header, counted by wrk).
+each cell got (from the ``X-Romagraph-Cache`` header, counted by wrk). ``--warm`` requests each
+cell's URLs once before measuring it, so the figures are those of a warm cache (as far as the
+page-cache budget holds them: the hit rate says). Each cell also reports the server's CPU time
+per request (its process tree, from /proc), and hello's, which the other load on a shared
+machine does not inflate the way it does requests/s.
 
     python benchmarks/pages_scale.py --size 100k [--duration 10]
     python benchmarks/pages_scale.py --size 1M --distinct 1000 --kinds project,hub
+    python benchmarks/pages_scale.py --size 1M --duration 4 --distinct 1000 --warm --concurrency 8
 """
 
 from __future__ import annotations
@@ -56,6 +61,7 @@ from benchmarks.common import (  # noqa: E402
     table,
     wait_http,
 )
+from server.config import Settings  # noqa: E402
 
 BASE = "https://w3id.org/romagraph/"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
@@ -158,6 +164,8 @@ class Result:
     errors: int
     hits: int | None = None  # answers the response cache gave (X-Romagraph-Cache: hit)
     rendered: int | None = None  # answers rendered for the request (miss or off)
+    requests: int = 0  # answers counted by the load generator
+    cpu_ms: float | None = None  # server CPU (process tree) per request, ms
 
     @property
     def hit_rate(self) -> float | None:
@@ -222,7 +230,8 @@ def wrk(base: str, paths: list[str], connections: int, duration: float, accept: 
         errors += sum(int(n) for n in sock.groups())
     cache = re.search(r"cache: (\d+) hits, (\d+) rendered", out)
     hits, rendered = (int(cache.group(1)), int(cache.group(2))) if cache else (None, None)
-    return Result(rps, p50, p99, errors, hits, rendered)
+    done = re.search(r"(\d+) requests in", out)
+    return Result(rps, p50, p99, errors, hits, rendered, int(done.group(1)) if done else 0)
 
 
 def fallback(base: str, paths: list[str], connections: int, duration: float, accept: str,
@@ -237,7 +246,23 @@ def fallback(base: str, paths: list[str], connections: int, duration: float, acc
     def pct(q: float) -> float:
         return lat[min(len(lat) - 1, int(q * len(lat)))] * 1000 if lat else float("nan")
 
-    return Result(cell.rps, pct(0.5), pct(0.99), cell.errors)
+    return Result(cell.rps, pct(0.5), pct(0.99), cell.errors, requests=len(lat))
+
+
+def wait_store_copy(base: str, timeout: float = 600) -> str:
+    """Wait until the server's pages read their in-memory copy of the store (made in the
+    background after start, ROMAGRAPH_PAGES_IN_MEMORY), or the store is above that limit:
+    the figures are of the steady state. Returns what the pages read ("memory" or "files")."""
+    deadline = time.monotonic() + timeout
+    with httpx.Client(timeout=30) as c:
+        while True:
+            status = c.get(base + "/api/status").json()
+            reads = status.get("store_reads", "memory")
+            # above the limit no copy is made: the pages keep reading the files
+            too_big = status.get("quads", 0) > Settings().pages_in_memory
+            if reads == "memory" or too_big or time.monotonic() > deadline:
+                return str(reads)
+            time.sleep(1)
 
 
 def main() -> None:
@@ -252,6 +277,9 @@ def main() -> None:
                         help="each cell cycles through N URLs of its kind that no other cell "
                              "requests (a crawler's or many readers' cache hit rate); default: "
                              "a handful of URLs per kind, shared by the cells")
+    parser.add_argument("--warm", action="store_true",
+                        help="request each cell's URLs once before measuring it (the figures "
+                             "of a warm cache; the hit rate shows how much of it the budget held)")
     parser.add_argument("--concurrency", default=",".join(map(str, CONCURRENCY)),
                         help="comma-separated connection counts [1,8,32]")
     args = parser.parse_args()
@@ -276,15 +304,16 @@ def main() -> None:
                     "--port", str(port)], env=env, log=log)
     # the HTTP parser `romagraph serve` uses by default (httptools when installed), so the
     # floor is the same stack
-    parser = "h11" if importlib.util.find_spec("httptools") is None else "httptools"
+    http = "h11" if importlib.util.find_spec("httptools") is None else "httptools"
     hello = start([sys.executable, "-m", "uvicorn", "benchmarks.hello_app:app", "--port",
-                   str(hello_port), "--log-level", "warning", "--http", parser])
+                   str(hello_port), "--log-level", "warning", "--http", http])
     try:
         started = wait_http(f"http://127.0.0.1:{port}/", server, timeout=900)
         wait_http(f"http://127.0.0.1:{hello_port}/hello", hello)
         print(f"romagraph serve answered after {started:.1f} s; idle after "
               f"{wait_idle(server.pid):.0f} s more", flush=True)
         base = f"http://127.0.0.1:{port}"
+        print(f"pages read the store's {wait_store_copy(base)}", flush=True)
         with httpx.Client(timeout=120) as c:  # check and warm every URL (--distinct: one a kind)
             for kind, paths in urls.items():
                 for p in paths[-1:] if args.distinct else paths:
@@ -299,14 +328,24 @@ def main() -> None:
         for kind, paths in urls.items():
             accept = "application/json" if kind == "search API" else "text/html"
             for cell, n in enumerate(concurrency):
+                cpu = cpu_seconds(hello.pid)
                 h = measure(hello_url, ["/hello"], n, args.duration, "text/html")
-                r = measure(base, cell_paths(paths, args.distinct, cell), n, args.duration, accept,
-                            count_cache=True)
+                if h.requests:
+                    h.cpu_ms = (cpu_seconds(hello.pid) - cpu) * 1000 / h.requests
+                own = cell_paths(paths, args.distinct, cell)
+                if args.warm:
+                    warm(base, own, accept)
+                cpu = cpu_seconds(server.pid)
+                r = measure(base, own, n, args.duration, accept, count_cache=True)
+                if r.requests:
+                    r.cpu_ms = (cpu_seconds(server.pid) - cpu) * 1000 / r.requests
                 floors[n].append(h)
                 results[(kind, n)] = (r, h)
                 print(f"  {kind:13} c={n:<2} {r.rps:8.1f} req/s  p50 {r.p50:7.2f} ms  "
-                      f"p99 {r.p99:7.2f} ms  errors {r.errors}  cache hits {_pct(r.hit_rate)}"
-                      f"   (hello {h.rps:8.1f} req/s, p50 {h.p50:.2f} ms, p99 {h.p99:.2f} ms)",
+                      f"p99 {r.p99:7.2f} ms  errors {r.errors}  cache hits {_pct(r.hit_rate)}  "
+                      f"server CPU {_cpu(r.cpu_ms)} ms/req"
+                      f"   (hello {h.rps:8.1f} req/s, p50 {h.p50:.2f} ms, p99 {h.p99:.2f} ms, "
+                      f"CPU {_cpu(h.cpu_ms)} ms/req)",
                       flush=True)
         rss = peak_rss_mb(server.pid)
     finally:
@@ -317,30 +356,39 @@ def main() -> None:
     for n in concurrency:
         fl = floors[n]
         rps, p50, p99 = (statistics.median(getattr(f, a) for f in fl) for a in ("rps", "p50", "p99"))
+        cpus = [f.cpu_ms for f in fl if f.cpu_ms is not None]
         rows.append([f"hello (HTTP floor, median of {len(fl)})", n, rps, p50, p99, 1.0, p99 / p50,
-                     "", "", sum(f.errors for f in fl)])
+                     "", "", _cpu(statistics.median(cpus) if cpus else None),
+                     sum(f.errors for f in fl)])
     for kind in urls:
         for n in concurrency:
             r, h = results[(kind, n)]
             hub_ratio = (r.p50 / results[("project", n)][0].p50
                          if kind == "hub" and ("project", n) in results else "")
             rows.append([kind, n, r.rps, r.p50, r.p99, r.rps / h.rps, r.p99 / r.p50,
-                         hub_ratio, _pct(r.hit_rate), r.errors])
+                         hub_ratio, _pct(r.hit_rate), _cpu(r.cpu_ms), r.errors])
     cache = "default" if args.page_cache_mb is None else f"{args.page_cache_mb} MB"
     urls_note = (f"{args.distinct} distinct URLs per cell" if args.distinct
-                 else "a few URLs per kind")
+                 else "a few URLs per kind") + (", warmed" if args.warm else "")
     table(f"Pages and search at {args.size} triples (`romagraph serve`, on-disk store, page cache "
           f"{cache}, {urls_note}; "
           f"{'wrk' if WRK else 'asyncio client'}, {args.duration:g} s per cell; "
           f"server peak RSS {rss:,.0f} MB)",
           ["URL kind", "conns", "req/s", "p50 ms", "p99 ms", "× hello", "p99/p50",
-           "hub p50 / project p50", "cache hits", "errors"], rows)
+           "hub p50 / project p50", "cache hits", "server CPU ms/req", "errors"], rows)
     misses = [f"{k} c={n}" for (k, n), (r, h) in results.items() if n == 8 and r.rps / h.rps < 0.3]
     misses += [f"{k} c={n} p99/p50" for (k, n), (r, _) in results.items() if r.p99 / r.p50 > 4]
     misses += [f"hub/project c={n}" for n in concurrency if ("hub", n) in results
                and ("project", n) in results
                and results[("hub", n)][0].p50 > 3 * results[("project", n)][0].p50]
     print("\nmisses: " + (", ".join(misses) if misses else "none"))
+
+
+def warm(base: str, paths: list[str], accept: str) -> None:
+    """One request for each of ``paths`` (``--warm``), as the cell will send it."""
+    with httpx.Client(timeout=120) as c:
+        for p in paths:
+            c.get(base + p, headers={"accept": accept})
 
 
 def cpu_seconds(pid: int) -> float:
@@ -365,6 +413,10 @@ def wait_idle(pid: int, limit: float = 180.0) -> float:
         if cpu_seconds(pid) - before < 0.2:
             break
     return time.perf_counter() - started
+
+
+def _cpu(ms: float | None) -> str:
+    return "—" if ms is None else f"{ms:.3f}"
 
 
 def _pct(rate: float | None) -> str:

@@ -49,10 +49,14 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.state.settings = settings
     app.state.store = store
     # Issue #9: request limits, read-only methods, security headers and CORS; a clean 500.
+    # Issue #8: whole kept answers of pages and search (front_cache.py).
+    from .front_cache import FrontCache
     from .middleware import GuardMiddleware, internal_error
 
-    # The last added is the outermost: the guard wraps the /sparql fast path.
+    # The last added is the outermost: the guard wraps the page cache's fast path (whole kept
+    # answers of pages and search, sent without routing), which wraps the /sparql fast path.
     app.add_middleware(sparql_routes.SparqlFastPath)
+    app.add_middleware(FrontCache)
     app.add_middleware(GuardMiddleware, settings=settings)
     app.add_exception_handler(Exception, internal_error)
     # /sparql first: routes are matched in order, and it is the path under the heaviest load

@@ -76,7 +76,7 @@ class Settings(BaseSettings):
     )
     log_level: str = Field("info", description="Logging level.")
     page_cache_mb: int = Field(
-        32, description="Memory (MiB) for rendered resource pages and search answers, kept while "
+        128, description="Memory (MiB) for rendered resource pages and search answers, kept while "
         "the server runs (the graph it serves does not change under it). 0: no cache."
     )
     sparql_cache_mb: int = Field(

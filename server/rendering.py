@@ -15,6 +15,7 @@ from jinja2.runtime import Context
 from markupsafe import Markup
 
 from . import __version__
+from .front_cache import keep
 from .i18n import lang_url, translate
 from .response_cache import cache_of, key_of
 
@@ -130,14 +131,15 @@ def render_cached(
     *key: Hashable,
 ) -> HTMLResponse:
     """``render`` for a page that is a function of its URL, language and ``key`` (the catalogue
-    it reads): the body is kept (see response_cache.py) and ``context()`` runs only to make it."""
+    it reads): the body is kept (see response_cache.py; or the whole answer, by front_cache.py)
+    and ``context()`` runs only to make it."""
     cache = cache_of(request)
     cache_key = (name, *key_of(request, lang, *key)) if cache is not None else ()
     body = cache.get(cache_key) if cache is not None else None
     if body is None:
         response = render(request, name, context(), lang)
         if cache is not None and response.status_code == 200:
-            cache.put(cache_key, bytes(response.body))
+            keep(request.scope, cache, cache_key, bytes(response.body))
         response.headers[CACHE_HEADER] = "miss" if cache is not None else "off"
         return response
     response = HTMLResponse(body)

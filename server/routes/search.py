@@ -8,7 +8,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from ..rendering import render_cached
+from ..front_cache import keep
+from ..rendering import CACHE_HEADER, render_cached
 from ..response_cache import cache_of, key_of
 from .page_deps import CatalogueDep, SearchIndexDep, ViewDep
 
@@ -53,11 +54,13 @@ async def api_search(request: Request, search_index: SearchIndexDep, cat: Catalo
             hits = _hits(search_index, cat, view, q, limit)
         else:  # several words may intersect long lists: a few ms, off the event loop
             hits = await run_in_threadpool(_hits, search_index, cat, view, q, limit)
-        response = JSONResponse(hits, headers=headers)
+        # The header marks the answer as a function of its key, as render_cached's pages: the
+        # front cache (front_cache.py) keeps only answers that carry it.
+        response = JSONResponse(hits, headers={**headers, CACHE_HEADER: "miss" if cache is not None else "off"})
         if cache is not None:
-            cache.put(key, bytes(response.body))
+            keep(request.scope, cache, key, bytes(response.body))
         return response
-    return Response(body, media_type="application/json", headers=headers)
+    return Response(body, media_type="application/json", headers={**headers, CACHE_HEADER: "hit"})
 
 
 @router.get("/search", response_class=HTMLResponse, summary="Search results page")
