@@ -52,7 +52,9 @@ def related_url(base: str) -> str:
 
 
 @pytest.mark.parametrize("path", [PAGE, "/", "/search?q=jelgava", "/api/search?q=jelgava",
-                                  "related"])
+                                  "related", "/browse", "/browse?class=http%3A%2F%2Fwww.w3.org"
+                                  "%2Fns%2Forg%23Organization", "/plans", "/themes", "/places",
+                                  "/places/jelgava", "/sources", "/sources/km2018"])
 def test_a_repeated_request_is_a_hit_identical_to_the_rendered_answer(base: str, path: str) -> None:
     if path == "related":
         path = related_url(base)
