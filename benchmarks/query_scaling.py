@@ -4,8 +4,10 @@
 For every ``.rq`` file of ``queries/``, ``server/sparql/`` and ``server/sparql/csv/`` (or the
 folders or files given with ``--queries``), on the synthetic graph plus the real one at each of
 ``--sizes``: the median of ``--runs`` evaluations (all rows read) in the process that loaded the
-in-memory store, and the growth ratio between consecutive sizes. A linear query grows about as
-much as the graph (≈10× from 100k to 1M); a ratio far above that is quadratic.
+in-memory store (after ``--warmup`` unmeasured ones), and the growth ratio between consecutive
+sizes. A linear query grows about as much as the graph (≈10× from 100k to 1M); a ratio far above
+that is quadratic. ``--clock cpu`` reports the evaluating process's CPU time instead of wall time
+(steadier on a shared machine).
 
 Each query runs in a forked child of the loaded process, killed at ``--cap`` seconds, so one
 runaway query is reported as ``>cap`` and never hangs the run. The server's queries that take
@@ -14,6 +16,7 @@ reads some of them only up to a window, this script reads every row.
 
     python benchmarks/query_scaling.py --sizes 100k,1M
     python benchmarks/query_scaling.py --sizes 1M --queries queries --runs 5 --cap 10
+    python benchmarks/query_scaling.py --sizes 100k,1M --queries queries --clock cpu   # researcher queries
 """
 
 from __future__ import annotations
@@ -78,30 +81,34 @@ def label(path: Path) -> str:
 Subs = dict[ox.Variable, ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple]
 
 
-def _child(store: ox.Store, text: str, subs: Subs | None, runs: int,
-           cap: float, out: Connection) -> None:
-    """Evaluate ``runs`` times (fewer once ``cap`` / 2 is spent), sending (seconds, rows) each."""
+def _child(store: ox.Store, text: str, subs: Subs | None, runs: int, warmup: int,
+           cpu: bool, cap: float, out: Connection) -> None:
+    """Evaluate ``warmup`` + ``runs`` times (fewer once ``cap`` / 2 is spent), sending (seconds,
+    rows) for each measured run; a fresh fork has cold caches, hence the warm-up."""
+    clock = time.process_time if cpu else time.perf_counter
     spent = 0.0
-    for _ in range(runs):
-        started = time.perf_counter()
+    for i in range(warmup + runs):
+        started, wall = clock(), time.perf_counter()
         result = store.query(text, use_default_graph_as_union=True, substitutions=subs)
         rows = 1 if isinstance(result, ox.QueryBoolean) else sum(1 for _ in result)
-        seconds = time.perf_counter() - started
-        out.send((seconds, rows))
-        spent += seconds
+        seconds = clock() - started
+        if i >= warmup:
+            out.send((seconds, rows))
+        spent += time.perf_counter() - wall
         if spent > cap / 2:
             break
     out.close()
 
 
-def measure(store: ox.Store, path: Path, runs: int, cap: float) -> tuple[float | None, int]:
+def measure(store: ox.Store, path: Path, runs: int, cap: float, warmup: int = 0,
+            cpu: bool = False) -> tuple[float | None, int]:
     """Median seconds (None when the first run passes ``cap``) and the number of rows."""
     bindings = BINDINGS.get(path.stem)
     subs: Subs | None = {ox.Variable(k): v for k, v in bindings.items()} if bindings else None
     ctx = mp.get_context("fork")
     receiver, sender = ctx.Pipe(duplex=False)
     proc = ctx.Process(target=_child, args=(store, path.read_text(encoding="utf-8"), subs, runs,
-                                            cap, sender), daemon=True)
+                                            warmup, cpu, cap, sender), daemon=True)
     proc.start()
     sender.close()
     deadline = time.perf_counter() + cap
@@ -133,6 +140,9 @@ def main() -> None:
                     help="comma-separated folders or .rq files (default: %(default)s)")
     ap.add_argument("--only", default="", help="keep only files whose name contains this")
     ap.add_argument("--runs", type=int, default=3, help="evaluations per query (median)")
+    ap.add_argument("--warmup", type=int, default=1, help="unmeasured evaluations first")
+    ap.add_argument("--clock", choices=("wall", "cpu"), default="wall",
+                    help="wall time, or CPU time of the evaluating process")
     ap.add_argument("--cap", type=float, default=30.0, help="seconds before a query is given up")
     ap.add_argument("--json", type=Path, help="also write the figures to this file")
     args = ap.parse_args()
@@ -149,7 +159,7 @@ def main() -> None:
         print(f"{size}: {len(store):,} quads loaded in {time.perf_counter() - started:.1f} s",
               flush=True)
         for f in files:
-            t, n = measure(store, f, args.runs, args.cap)
+            t, n = measure(store, f, args.runs, args.cap, args.warmup, args.clock == "cpu")
             seconds[label(f)][size], rows[label(f)][size] = t, n
             shown = f"{t * 1000:,.1f} ms" if t is not None else f">{args.cap:g} s"
             print(f"  {label(f)}: {shown} ({n} rows)", flush=True)
@@ -167,7 +177,8 @@ def main() -> None:
             ta, tb = by_size.get(a), by_size.get(b)
             ratios.append(f"{tb / ta:.1f}×" if ta and tb else "–")
         body.append([name, *(cell(by_size.get(s)) for s in sizes), *ratios])
-    table(f"In-process query time (median of {args.runs}, cap {args.cap:g} s)", header, body)
+    table(f"In-process query {args.clock} time (median of {args.runs} after {args.warmup} warm-up, "
+          f"cap {args.cap:g} s)", header, body)
     if args.json:
         args.json.write_text(json.dumps({"seconds": seconds, "rows": rows}, indent=1))
 
