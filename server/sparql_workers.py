@@ -374,6 +374,10 @@ def worker_main(
             os.nice(nice)  # below the server process: runaway queries cannot starve pages
     # a query that exhausts the memory cap aborts the worker: one line in the log, not a backtrace
     os.environ["RUST_BACKTRACE"] = "0"
+    if not Path(data).exists():
+        # the pool closed (and removed its snapshot) while this worker was starting: nothing to
+        # serve; the pool, if it still waits, reports a worker that failed to start
+        return
     if Path(data).is_dir():
         store = ox.Store.read_only(data)
         if copy_to_memory:
