@@ -14,7 +14,6 @@ resident memory the decoded index takes. ``--check`` also asserts that every ans
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import time
@@ -52,12 +51,9 @@ def rss_mb() -> float:
 
 
 def section_sizes(folder: Path) -> dict[str, int]:
-    """Bytes of each search section in the persisted index file."""
-    data = (folder / snapshot.INDEX_FILE).read_bytes()
-    start = len(snapshot.MAGIC) + 8
-    end = start + int.from_bytes(data[len(snapshot.MAGIC):start], "big")
-    sections: dict[str, list[int]] = json.loads(data[start:end])["sections"]
-    return {name: length for name, (_, length) in sections.items() if name.startswith("search")}
+    """Bytes of each search table in the persisted index file (all its shards)."""
+    sizes = snapshot.table_sizes(folder, BASE)
+    return {name: size for name, (size, _) in sizes.items() if name.startswith("search")}
 
 
 def cpu_us(index: SearchIndex, query: str, lang: str, reps: int) -> float:

@@ -18,6 +18,7 @@ import pyoxigraph as ox
 from ..store import Store
 from . import access, vocab
 from .deferred import Deferred
+from .sharded import PackedList
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +91,7 @@ def term_of(plain: PlainTerm) -> ox.NamedNode | ox.Literal:
 class QualifiedIndex(Mapping[str, QualifiedNode]):
     """The qualified nodes, each decoded when a page asks for it."""
 
-    def __init__(self, blobs: dict[str, bytes]) -> None:
+    def __init__(self, blobs: Mapping[str, bytes]) -> None:
         self.blobs = blobs
 
     def __getitem__(self, q: str) -> QualifiedNode:
@@ -280,13 +281,15 @@ class Catalogue(Deferred):
         """Every built table as plain values (str, int, tuple, list, dict, frozenset, bytes),
         which ``marshal`` writes and reads back fast; the inverse of ``from_sections``."""
         sections: dict[str, Any] = {name: getattr(self, name) for name in PLAIN_SECTIONS}
+        # each class's members as one blob: counting them then decodes nothing (PackedList)
+        sections["members"] = {c: PackedList.pack(m) for c, m in self.members.items()}
         sections["dates"] = {
             s: {k: plain_term(v) for k, v in d.items()} for s, d in self.dates.items()
         }
         sections["citations"] = {
             c.iri: (c.section, c.doc, c.footnote, c.quote) for c in self.citations.values()
         }
-        sections["qualified"] = (
+        sections["qualified"] = (  # a node as it was persisted: one marshalled blob
             self.qualified.blobs if isinstance(self.qualified, QualifiedIndex) else {
                 q: marshal.dumps(({p: [plain_term(o) for o in os] for p, os in out.items()}, inc))
                 for q, (out, inc) in self.qualified.items()
@@ -297,27 +300,22 @@ class Catalogue(Deferred):
     @classmethod
     def from_sections(
         cls, base: str, triples: int, predicates: tuple[str, ...],
-        section: Callable[[str], Any],
+        section: Callable[..., Any],
     ) -> Catalogue:
-        """A catalogue whose tables are decoded by ``section(name)`` when first used."""
+        """A catalogue whose tables are read by ``section(name)`` when first used (a mapping
+        over shards decoded as their keys are asked for: ``snapshot.py``)."""
         cat = cls.__new__(cls)
         cat.base, cat.triples, cat.predicates = base, triples, predicates
         cat._reverse_cache, cat.memo, cat._closures = {}, {}, {}
 
-        def dates() -> dict[str, dict[str, ox.Literal]]:
-            return {
-                s: {k: term_of(v) for k, v in d.items()}  # type: ignore[misc]
-                for s, d in section("dates").items()
-            }
-
-        def citations() -> dict[str, Citation]:
-            return {c: Citation(c, *rest) for c, rest in section("citations").items()}
-
+        # ``section(name, convert)`` applies ``convert`` to each shard as it is decoded
         loaders: dict[str, Callable[[], Any]] = {
             name: partial(section, name) for name in PLAIN_SECTIONS
         }
         loaders |= {
-            "dates": dates, "citations": citations,
+            "members": partial(section, "members", _members_of),
+            "dates": partial(section, "dates", _dates_of),
+            "citations": partial(section, "citations", _citations_of),
             "qualified": lambda: QualifiedIndex(section("qualified")),
         }
         cat.defer(loaders)
@@ -433,10 +431,24 @@ class Catalogue(Deferred):
         return len(self.members.get(self.x(curie), ()))
 
 
-# The tables persisted as they are (``dates``, ``citations`` and ``qualified`` are converted).
+def _members_of(plain: dict[str, bytes | list[str]]) -> dict[str, PackedList | list[str]]:
+    # (lists: as the first files of format 3 had them, on 2026-11-21)
+    return {c: PackedList(m) if isinstance(m, bytes) else m for c, m in plain.items()}
+
+
+def _dates_of(plain: dict[str, dict[str, PlainTerm]]) -> dict[str, dict[str, ox.Literal]]:
+    return {s: {k: term_of(v) for k, v in d.items()} for s, d in plain.items()}  # type: ignore[misc]
+
+
+def _citations_of(plain: dict[str, tuple[Any, ...]]) -> dict[str, Citation]:
+    return {c: Citation(c, *rest) for c, rest in plain.items()}
+
+
+# The tables persisted as they are (``members``, ``dates``, ``citations`` and ``qualified`` are
+# converted).
 PLAIN_SECTIONS: tuple[str, ...] = (
-    "pref", "alt", "rdfs_label", "description", "types", "supers", "members", "themes",
+    "pref", "alt", "rdfs_label", "description", "types", "supers", "themes",
     "places", "kinds", "notation", "scheme", "derived", "cited", "by_section", "primary",
     "category_of",
 )
-SECTIONS: tuple[str, ...] = (*PLAIN_SECTIONS, "dates", "citations", "qualified")
+SECTIONS: tuple[str, ...] = (*PLAIN_SECTIONS, "members", "dates", "citations", "qualified")
