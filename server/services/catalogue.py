@@ -431,9 +431,8 @@ class Catalogue(Deferred):
         return len(self.members.get(self.x(curie), ()))
 
 
-def _members_of(plain: dict[str, bytes | list[str]]) -> dict[str, PackedList | list[str]]:
-    # (lists: as the first files of format 3 had them, on 2026-11-21)
-    return {c: PackedList(m) if isinstance(m, bytes) else m for c, m in plain.items()}
+def _members_of(plain: dict[str, bytes]) -> dict[str, PackedList]:
+    return {c: PackedList(m) for c, m in plain.items()}
 
 
 def _dates_of(plain: dict[str, dict[str, PlainTerm]]) -> dict[str, dict[str, ox.Literal]]:

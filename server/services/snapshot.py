@@ -373,9 +373,9 @@ def _trim() -> None:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
-def _unpacked(members: PackedList | list[str], pause: Callable[[], None]) -> list[str]:
+def _unpacked(members: PackedList, pause: Callable[[], None]) -> list[str]:
     pause()
-    return members.unpacked() if isinstance(members, PackedList) else members
+    return members.unpacked()
 
 
 def _build_in_background(state: Any, store: Store, base: str, folder: Path) -> None:
